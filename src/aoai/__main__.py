@@ -1,0 +1,3 @@
+from aoai.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""The ``aoai`` command line: the root app, global options, and the one place that maps errors
+to exit codes and one-line messages. Subcommand modules are thin: parse, call the core, render.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from aoai import __version__
+from aoai.cli import emulator as emulator_cmd
+from aoai.cli import preflight as preflight_cmd
+from aoai.cli import resp as resp_cmd
+from aoai.cli.common import configure, state
+from aoai.errors import AoaiError, ExitCode
+
+app = typer.Typer(
+    name="aoai",
+    help="Azure OpenAI release-readiness checks (preflight), Responses API operations (resp), "
+    "and a local emulator of both.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # tracebacks with locals could show tokens
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aoai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Log HTTP method, URL, status, timing and request ids (secrets redacted)."
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour (also when NO_COLOR is set)."),
+) -> None:
+    configure(debug=debug, no_color=no_color)
+
+
+app.add_typer(resp_cmd.app, name="resp")
+app.add_typer(preflight_cmd.app, name="preflight")
+emulator_cmd.register(app)
+
+
+def _print_error(error: AoaiError) -> None:
+    from aoai.auth import redact
+
+    sys.stderr.write(f"aoai: error: {redact(error.one_line())}\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, turn expected errors into one line and an exit code."""
+    try:
+        app(args=argv, prog_name="aoai")
+    except AoaiError as error:
+        _print_error(error)
+        sys.exit(int(error.exit_code))
+    except KeyboardInterrupt:
+        sys.stderr.write("aoai: interrupted\n")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        sys.stderr.close()
+        sys.exit(0)
+    except Exception as error:
+        if state().debug:
+            raise
+        from aoai.auth import redact
+
+        sys.stderr.write(
+            f"aoai: internal error: {redact(type(error).__name__ + ': ' + str(error))} "
+            "— rerun with --debug for the traceback and please report it\n"
+        )
+        sys.exit(int(ExitCode.INCOMPLETE))

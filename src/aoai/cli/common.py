@@ -1,0 +1,83 @@
+"""What every command shares: the global state built once by the root callback, and consoles.
+
+Commands read the environment through ``state().env`` (never ``os.environ`` directly), so a
+test or the demo can hand the CLI an environment of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@dataclass
+class CliState:
+    debug: bool = False
+    color: bool = True
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    _out: Console | None = None
+    _err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        """Console on stdout (data)."""
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(no_color=not self.color, highlight=False, soft_wrap=True)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        """Console on stderr (status, progress, messages)."""
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, no_color=not self.color, highlight=False, soft_wrap=True)
+        return self._err
+
+    @property
+    def stdout_is_tty(self) -> bool:
+        return sys.stdout.isatty()
+
+    @property
+    def stdin_is_tty(self) -> bool:
+        return sys.stdin.isatty()
+
+
+_state = CliState()
+
+
+def state() -> CliState:
+    return _state
+
+
+def configure(*, debug: bool, no_color: bool) -> CliState:
+    _state.debug = debug
+    _state.color = not no_color and not _state.env.get("NO_COLOR")
+    _state._out = _state._err = None
+    if debug:
+        from aoai.auth import RedactingFilter
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug %(name)s: %(message)s"))
+        handler.addFilter(RedactingFilter())
+        root = logging.getLogger()
+        root.handlers[:] = [handler]
+        root.setLevel(logging.WARNING)
+        logging.getLogger("aoai").setLevel(logging.DEBUG)
+        # azure-core logs each request/response at INFO (headers already redacted by its policy).
+        logging.getLogger("azure").setLevel(logging.INFO)
+    return _state
+
+
+def fail_usage(message: str) -> typer.BadParameter:
+    return typer.BadParameter(message)
