@@ -4,9 +4,8 @@ import pytest
 
 from aoai import __version__
 from aoai.config import normalize_endpoint
-from aoai.errors import UsageError
-
 from aoai.emulator import server
+from aoai.errors import UsageError
 
 from .conftest import AoaiRunner, control
 

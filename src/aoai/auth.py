@@ -121,13 +121,13 @@ def arm_credential(kind: str, env: Mapping[str, str]) -> Any:
         return StaticTokenCredential(token)
     from azure import identity
 
-    tenant = env.get(ENV_TENANT) or None
+    tenant = env.get(ENV_TENANT) or ""
     if kind == "cli":
         return identity.AzureCliCredential(tenant_id=tenant)
     if kind == "env":
         return identity.EnvironmentCredential()
     if kind == "workload":
-        return identity.WorkloadIdentityCredential(tenant_id=tenant)
+        return identity.WorkloadIdentityCredential(tenant_id=tenant or None)
     if kind == "managed-identity":
         return identity.ManagedIdentityCredential()
     return identity.DefaultAzureCredential()

@@ -15,7 +15,9 @@ from aoai.errors import UsageError
 def emulator(
     host: str = typer.Option("127.0.0.1", "--host", help="Loopback address to listen on (loopback only)."),
     port: int = typer.Option(0, "--port", min=0, max=65535, help="Port; 0 picks a free one."),
-    scenario: str = typer.Option("default", "--scenario", help="Built-in scenario name (default, fleet:N) or a TOML file."),
+    scenario: str = typer.Option(
+        "default", "--scenario", help="Built-in scenario name (default, fleet:N) or a TOML file."
+    ),
     latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Extra latency for every request."),
     tokens_per_second: float = typer.Option(200.0, "--tokens-per-second", min=1, help="Streaming speed."),
     env_file: Path | None = typer.Option(None, "--env-file", help="Also write the export lines to this file."),
@@ -45,7 +47,9 @@ def emulator(
         tmp.chmod(0o600)
         tmp.replace(env_file)
     typer.echo(text, nl=False)
-    state().err.print(f"aoai emulator listening on {running.url} (scenario {running.state.scenario.name}); Ctrl-C stops it")
+    state().err.print(
+        f"aoai emulator listening on {running.url} (scenario {running.state.scenario.name}); Ctrl-C stops it"
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 
 _ids = itertools.count(1)
 
-_FIELDS = {
+_FIELDS: dict[str, type | tuple[type, ...]] = {
     "route": str,
     "count": int,
     "status": int,
@@ -95,7 +95,7 @@ class FaultRegistry:
         with self._lock:
             self._faults.clear()
 
-    def list(self) -> list[dict[str, Any]]:
+    def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return [asdict(f) for f in self._faults]
 

@@ -125,8 +125,8 @@ def _control_routes(state: EmulatorState) -> list[BaseRoute]:
                 added = [state.faults.add(Fault.parse(item)).id for item in items]
             except ValueError as exc:
                 return JSONResponse({"error": {"code": "InvalidFault", "message": str(exc)}}, 400)
-            return JSONResponse({"ids": added, "faults": state.faults.list()})
-        return JSONResponse({"faults": state.faults.list()})
+            return JSONResponse({"ids": added, "faults": state.faults.snapshot()})
+        return JSONResponse({"faults": state.faults.snapshot()})
 
     async def requests(request: Request) -> Response:
         if (denied := loopback_only(request)) is not None:
