@@ -1,0 +1,1 @@
+"""Release-readiness checks of an Azure OpenAI account (``aoai preflight``)."""
