@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from aoai.errors import ExitCode
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
@@ -23,13 +23,13 @@ class Status(str, Enum):
     WAIVED = "waived"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
 
 
-class Area(str, Enum):
+class Area(StrEnum):
     ACCOUNT = "account"
     REGION = "region"
     DEPLOYMENTS = "deployments"
@@ -40,7 +40,7 @@ class Area(str, Enum):
     PROBE = "probe"
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     READY = "ready"
     NOT_READY = "not-ready"
     INCOMPLETE = "incomplete"
@@ -54,7 +54,7 @@ class Verdict(str, Enum):
         }[self]
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     WARN = "warn"
     FAIL = "fail"
 
