@@ -71,7 +71,7 @@ def control(emu: server.RunningEmulator, method: str, path: str, body: Any = Non
         return json.loads(resp.read())
 
 
-def arm_fault(emu: server.RunningEmulator, **fault: Any) -> None:
+def inject_fault(emu: server.RunningEmulator, **fault: Any) -> None:
     control(emu, "POST", "/_emulator/faults", fault)
 
 
