@@ -9,6 +9,7 @@ import sys
 import typer
 
 from aoai import __version__
+from aoai.cli import completion as completion_cmd
 from aoai.cli import emulator as emulator_cmd
 from aoai.cli import preflight as preflight_cmd
 from aoai.cli import resp as resp_cmd
@@ -48,6 +49,7 @@ def root(
 app.add_typer(resp_cmd.app, name="resp")
 app.add_typer(preflight_cmd.app, name="preflight")
 emulator_cmd.register(app)
+app.command("completion")(completion_cmd.completion)
 
 
 def _print_error(error: AoaiError) -> None:
@@ -56,14 +58,27 @@ def _print_error(error: AoaiError) -> None:
     sys.stderr.write(f"aoai: error: {redact(error.one_line())}\n")
 
 
+def _usage_line(error: typer.TyperException) -> str:
+    message = " ".join(error.format_message().split())
+    ctx = getattr(error, "ctx", None)
+    command = ctx.command_path if ctx is not None else "aoai"
+    return f"aoai: error: {message} (see '{command} --help')\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turn expected errors into one line and an exit code."""
+    command = typer.main.get_command(app)
     try:
-        app(args=argv, prog_name="aoai")
+        # standalone_mode=False: usage errors reach us, so they too become one line (exit 2).
+        result = command.main(args=argv, prog_name="aoai", standalone_mode=False)
+    except typer.TyperException as error:
+        if error.format_message().strip():  # empty for "no arguments: help shown"
+            sys.stderr.write(_usage_line(error))
+        sys.exit(getattr(error, "exit_code", int(ExitCode.USAGE)))
     except AoaiError as error:
         _print_error(error)
         sys.exit(int(error.exit_code))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("aoai: interrupted\n")
         sys.exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
@@ -80,3 +95,4 @@ def main(argv: list[str] | None = None) -> None:
             "— rerun with --debug for the traceback and please report it\n"
         )
         sys.exit(int(ExitCode.INCOMPLETE))
+    sys.exit(result if isinstance(result, int) else 0)
