@@ -182,7 +182,9 @@ class RunningEmulator:
         }
 
     def stop(self) -> None:
+        # force_exit: do not wait for idle keep-alive connections (uvicorn would log a warning).
         self._server.should_exit = True
+        self._server.force_exit = True
         self._thread.join(timeout=10)
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -226,7 +228,9 @@ def start(
     cert_path.chmod(0o600)
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP (not 0) lets asyncio set TCP_NODELAY on accepted connections; without it
+    # Nagle + delayed ACK add ~40 ms to every response.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
