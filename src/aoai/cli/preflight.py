@@ -1,7 +1,260 @@
-"""``aoai preflight``: release-readiness checks of an Azure OpenAI account (see docs/checks.md)."""
+"""``aoai preflight``: release-readiness checks of an Azure OpenAI account (see docs/preflight.md).
+
+Thin: parse the options, call ``aoai.preflight.prepare`` / ``execute_run``, render, exit with
+the verdict's code (0 ready, 1 not ready, 4 incomplete; 2 usage, 3 auth, 5 not found come
+from the errors the core raises). Core modules are imported inside the commands so that
+``aoai --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(help="Check that an Azure OpenAI account is ready to release.", no_args_is_help=True)
+from aoai.cli.common import state
+from aoai.preflight.report import Area
+
+app = typer.Typer(
+    help="Check that an Azure OpenAI account is ready to release (exit 0 ready, 1 not ready, 4 incomplete).",
+    no_args_is_help=True,
+)
+
+OUTPUTS = ("table", "json", "sarif", "junit", "markdown")
+
+ResourceId = Annotated[str | None, typer.Option("--resource-id", help="The account's ARM resource id.")]
+Subscription = Annotated[
+    str | None, typer.Option("--subscription", help="Subscription id (default: aoai.toml, then AZURE_SUBSCRIPTION_ID).")
+]
+ResourceGroup = Annotated[str | None, typer.Option("-g", "--resource-group", help="Resource group of the account.")]
+Account = Annotated[str | None, typer.Option("--account", help="Account name.")]
+ArmEndpoint = Annotated[str | None, typer.Option("--arm-endpoint", help="ARM endpoint (env AOAI_ARM_ENDPOINT).")]
+Cloud = Annotated[str | None, typer.Option("--cloud", help="public | usgov | china.")]
+Credential = Annotated[
+    str | None,
+    typer.Option(
+        "--credential",
+        help="auto | cli | env | workload | managed-identity | default | token (env AOAI_CREDENTIAL; "
+        "token = AOAI_ACCESS_TOKEN).",
+    ),
+]
+CaBundle = Annotated[str | None, typer.Option("--ca-bundle", help="CA bundle for TLS (corporate proxy, emulator).")]
+Config = Annotated[str | None, typer.Option("--config", help="Policy file (default ./aoai.toml when present).")]
+Deployment = Annotated[
+    list[str] | None,
+    typer.Option("--deployment", help="Required deployment NAME[=MODEL[@VERSION]] (repeatable; replaces the file's)."),
+]
+Only = Annotated[list[str] | None, typer.Option("--only", help="Run only these checks: id, id prefix or area.")]
+Skip = Annotated[list[str] | None, typer.Option("--skip", help="Skip these checks: id, id prefix or area.")]
+FailOnOpt = Annotated[
+    str | None, typer.Option("--fail-on", help="warn | fail (default fail): what makes it not ready.")
+]
+RetirementDays = Annotated[
+    int | None, typer.Option("--retirement-days", help="Warn when a model retires within N days (default 90).")
+]
+Headroom = Annotated[
+    float | None, typer.Option("--min-quota-headroom", help="Minimum free quota, percent of the limit (default 10).")
+]
+RequireCmk = Annotated[
+    bool | None, typer.Option("--require-cmk/--no-require-cmk", help="Require customer-managed keys (AOAI603).")
+]
+Output = Annotated[
+    str | None,
+    typer.Option("-o", "--output", help="table | json | sarif | junit | markdown (default: table on a TTY)."),
+]
+EvidenceFile = Annotated[
+    Path | None, typer.Option("--evidence", help="Also write the JSON evidence document here (atomically).")
+]
+Probe = Annotated[bool, typer.Option("--probe", help="Also call the Responses API once per required deployment.")]
+Endpoint = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint", help="Data-plane endpoint for --probe (default AZURE_OPENAI_ENDPOINT, else the account's)."
+    ),
+]
+
+
+def _output_format(output: str | None) -> str:
+    if output is None:
+        return "table" if state().stdout_is_tty else "json"
+    if output not in OUTPUTS:
+        raise typer.BadParameter(f"{output!r} is not one of {', '.join(OUTPUTS)}", param_hint="-o/--output")
+    return output
+
+
+def _render(fmt: str, outcome: Any, document: dict[str, Any], width: int | None) -> str:
+    from aoai.preflight import evidence
+    from aoai.preflight.checks import all_checks
+
+    if fmt == "json":
+        return evidence.dumps(document)
+    from aoai.preflight import formats
+
+    policy_file = outcome.policy.source
+    relative = None
+    if policy_file:
+        try:
+            relative = str(Path(policy_file).resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            relative = None
+    return formats.render(
+        fmt,
+        outcome.report,
+        checks=all_checks(),
+        width=width,
+        color=state().color and state().stdout_is_tty,
+        duration=outcome.elapsed_ms / 1000,
+        policy_file=relative,
+    )
+
+
+def _execute(area: Area | None, **options: Any) -> None:
+    from aoai.errors import UsageError
+    from aoai.preflight import RunOptions, execute_run, prepare
+    from aoai.preflight import evidence as evidence_mod
+    from aoai.preflight.policy import PolicyFlags
+
+    cli = state()
+    fmt = _output_format(options["output"])
+    flags = PolicyFlags(
+        deployments=tuple(options["deployment"] or ()),
+        only=tuple(options["only"] or ()),
+        skip=tuple(options["skip"] or ()),
+        fail_on=options["fail_on"],
+        retirement_days=options["retirement_days"],
+        min_quota_headroom=options["min_quota_headroom"],
+        require_cmk=options["require_cmk"],
+    )
+    run_options = RunOptions(
+        resource_id=options["resource_id"],
+        subscription=options["subscription"],
+        resource_group=options["resource_group"],
+        account=options["account"],
+        arm_endpoint=options["arm_endpoint"],
+        cloud=options["cloud"],
+        credential=options["credential"],
+        ca_bundle=options["ca_bundle"],
+        config=options["config"],
+        flags=flags,
+        area=area,
+        probe=options["probe"],
+        endpoint=options["endpoint"],
+    )
+    evidence_path: Path | None = options["evidence"]
+    if evidence_path is not None and not evidence_path.expanduser().resolve().parent.is_dir():
+        raise UsageError(f"--evidence {evidence_path}: directory {evidence_path.parent} does not exist")
+    prepared = prepare(run_options, cli.env, Path.cwd())
+    outcome, document = execute_run(prepared, cli.env, endpoint=options["endpoint"])
+    columns = cli.env.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() else 100
+    if cli.stdout_is_tty:
+        width = shutil.get_terminal_size((width, 24)).columns
+    text = _render(fmt, outcome, document, width)
+    if evidence_path is not None:
+        evidence_mod.write_atomic(evidence_path, evidence_mod.dumps(document))
+    summary = cli.env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        markdown = text if fmt == "markdown" else _render("markdown", outcome, document, None)
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
+        except OSError as exc:
+            reason = exc.strerror or exc
+            sys.stderr.write(f"aoai: warning: cannot append to GITHUB_STEP_SUMMARY ({summary}): {reason}\n")
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+    raise typer.Exit(int(outcome.report.exit_code))
+
+
+def _command(area: Area | None) -> Any:
+    def command(
+        resource_id: ResourceId = None,
+        subscription: Subscription = None,
+        resource_group: ResourceGroup = None,
+        account: Account = None,
+        arm_endpoint: ArmEndpoint = None,
+        cloud: Cloud = None,
+        credential: Credential = None,
+        ca_bundle: CaBundle = None,
+        config: Config = None,
+        deployment: Deployment = None,
+        only: Only = None,
+        skip: Skip = None,
+        fail_on: FailOnOpt = None,
+        retirement_days: RetirementDays = None,
+        min_quota_headroom: Headroom = None,
+        require_cmk: RequireCmk = None,
+        output: Output = None,
+        evidence: EvidenceFile = None,
+        probe: Probe = False,
+        endpoint: Endpoint = None,
+    ) -> None:
+        _execute(area, **{k: v for k, v in locals().items() if k != "area"})
+
+    return command
+
+
+app.command("run", help="Run every check (exit 0 ready, 1 not ready, 4 incomplete).")(_command(None))
+for _area in (Area.REGION, Area.DEPLOYMENTS, Area.SKUS, Area.NETWORK, Area.DIAGNOSTICS, Area.IDENTITY):
+    app.command(_area.value, help=f"Run the {_area.value} checks only (same options as `run`).")(_command(_area))
+
+
+@app.command("checks")
+def checks_command(
+    output: Annotated[str, typer.Option("-o", "--output", help="table | json | markdown.")] = "table",
+) -> None:
+    """List every check: id, area, severity, title."""
+    from aoai.preflight.checks.docs import catalog_rows, catalog_text, checks_markdown
+
+    if output == "json":
+        sys.stdout.write(json.dumps(catalog_rows(), indent=2) + "\n")
+    elif output == "markdown":
+        sys.stdout.write(checks_markdown())
+    elif output == "table":
+        sys.stdout.write(catalog_text())
+    else:
+        raise typer.BadParameter(f"{output!r} is not one of table, json, markdown", param_hint="-o/--output")
+
+
+@app.command("explain")
+def explain_command(check_id: Annotated[str, typer.Argument(metavar="ID", help="A check id, e.g. AOAI201.")]) -> None:
+    """Explain one check: what, why, pass/fail, remediation, references, equivalent controls."""
+    from aoai.errors import UsageError
+    from aoai.preflight.checks import all_checks
+    from aoai.preflight.checks.docs import explain_text
+
+    info = all_checks().get(check_id.strip().upper())
+    if info is None:
+        raise UsageError(f"no check {check_id!r}", hint="`aoai preflight checks` lists them")
+    sys.stdout.write(explain_text(info))
+
+
+@app.command("verify")
+def verify_command(
+    path: Annotated[Path, typer.Argument(metavar="EVIDENCE.json", help="An evidence file written by --evidence.")],
+) -> None:
+    """Verify an evidence file: schema, digest, every verdict re-evaluated from its snapshot (exit 1 on mismatch)."""
+    from aoai.errors import UsageError
+    from aoai.preflight import evidence
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise UsageError(f"{path} is not JSON: {exc}") from exc
+    result = evidence.verify(document)
+    if result.ok:
+        sys.stdout.write(
+            f"verified: {path}: schema ok, digest ok, {result.findings} findings re-evaluated, "
+            f"verdict {result.verdict}\n"
+        )
+        return
+    sys.stderr.write(f"aoai: verification failed: {path}\n")
+    for problem in result.problems:
+        sys.stderr.write(f"  - {problem}\n")
+    raise typer.Exit(1)

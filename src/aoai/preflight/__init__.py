@@ -1,1 +1,126 @@
-"""Release-readiness checks of an Azure OpenAI account (``aoai preflight``)."""
+"""Release-readiness checks of an Azure OpenAI account (``aoai preflight``).
+
+The CLI builds a ``RunOptions`` from its flags and calls ``prepare`` (no network: resolves the
+policy file, flags, target and selection — every problem is a UsageError, exit 2) and then
+``execute_run`` (ARM, optional probe, evaluation, evidence document). Everything heavy is
+imported inside the functions: importing this package must stay cheap for ``aoai --help``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aoai.config import ArmSettings
+    from aoai.preflight.engine import RunOutcome, Selection
+    from aoai.preflight.policy import Policy, PolicyFlags
+    from aoai.preflight.report import Area
+    from aoai.preflight.snapshot import Target
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything ``aoai preflight run`` (or an area command) was given."""
+
+    resource_id: str | None = None
+    subscription: str | None = None
+    resource_group: str | None = None
+    account: str | None = None
+    arm_endpoint: str | None = None
+    cloud: str | None = None
+    credential: str | None = None
+    ca_bundle: str | None = None
+    config: str | None = None
+    flags: PolicyFlags | None = None
+    area: Area | None = None
+    probe: bool = False
+    endpoint: str | None = None  # data-plane endpoint for --probe (default: AZURE_OPENAI_ENDPOINT, else ARM's)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    target: Target
+    policy: Policy
+    selection: Selection
+    settings: ArmSettings
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_target(options: RunOptions, policy: Policy, env_subscription: str | None) -> Target:
+    """``--resource-id``; else ``--subscription``/``-g``/``--account``, each falling back to the
+    policy file, and the subscription finally to ``AZURE_SUBSCRIPTION_ID`` / the profile."""
+    from aoai.errors import UsageError
+    from aoai.preflight.snapshot import Target
+
+    if options.resource_id:
+        if options.account or options.resource_group:
+            raise UsageError("give --resource-id or -g/--account, not both")
+        return Target.parse(options.resource_id)
+    spec = policy.target
+    from_file = Target.parse(spec.resource_id) if spec.resource_id else None
+    subscription = (
+        options.subscription
+        or spec.subscription
+        or (from_file.subscription_id if from_file else None)
+        or env_subscription
+    )
+    group = options.resource_group or spec.resource_group or (from_file.resource_group if from_file else None)
+    account = options.account or spec.account or (from_file.account if from_file else None)
+    missing = [
+        name
+        for name, value in (("--subscription", subscription), ("-g/--resource-group", group), ("--account", account))
+        if not value
+    ]
+    if missing:
+        raise UsageError(
+            f"no target account: missing {', '.join(missing)}",
+            hint="pass --resource-id, or --subscription (AZURE_SUBSCRIPTION_ID) with -g and --account, "
+            "or name the account in aoai.toml [preflight]",
+        )
+    assert subscription and group and account
+    return Target(subscription, group, account)
+
+
+def prepare(options: RunOptions, env: Mapping[str, str], cwd: Path) -> Prepared:
+    """Resolve policy file + flags, target, selection and ARM settings (no network)."""
+    from aoai.config import arm_settings
+    from aoai.preflight.engine import Selection
+    from aoai.preflight.policy import PolicyFlags, find_policy_file, load_policy_file, merge_flags
+
+    policy_file = load_policy_file(find_policy_file(options.config, cwd, env))
+    policy = merge_flags(policy_file.policy, options.flags or PolicyFlags())
+    settings = arm_settings(
+        env,
+        arm_endpoint=options.arm_endpoint,
+        cloud=options.cloud,
+        credential=options.credential,
+        ca_bundle_flag=options.ca_bundle,
+        subscription=None,
+    )
+    target = resolve_target(options, policy, settings.subscription)
+    selection = Selection.build(policy, area=options.area, probe=options.probe)
+    return Prepared(target=target, policy=policy, selection=selection, settings=settings)
+
+
+def execute_run(
+    prepared: Prepared, env: Mapping[str, str], *, endpoint: str | None = None, credential: Any = None
+) -> tuple[RunOutcome, dict[str, Any]]:
+    """Read ARM, probe if asked, evaluate; the outcome and its evidence document."""
+    from aoai.config import ENV_ENDPOINT
+    from aoai.preflight import evidence
+    from aoai.preflight.arm import ArmReader
+    from aoai.preflight.engine import execute
+    from aoai.preflight.probe import run_probe
+    from aoai.preflight.snapshot import AccountSnapshot, Part
+
+    data_endpoint = endpoint or env.get(ENV_ENDPOINT)
+
+    def probe(snapshot: AccountSnapshot, policy: Policy) -> Part:
+        return run_probe(snapshot, policy, env, endpoint=data_endpoint, ca_bundle=prepared.settings.ca_bundle)
+
+    with ArmReader(prepared.settings, env, credential=credential) as reader:
+        outcome = execute([prepared.target], prepared.policy, prepared.selection, reader=reader, probe=probe)
+    return outcome, evidence.build(outcome)

@@ -67,3 +67,72 @@ def check(
         return fn
 
     return register
+
+
+# --------------------------------------------------------------------------------------------
+# Built-in checks and selectors (--only / --skip)
+
+_AREA_MODULES = ("account", "region", "deployments", "skus", "network", "diagnostics", "identity", "probe")
+_loaded = False
+
+
+def all_checks() -> dict[str, CheckInfo]:
+    """The registry with every built-in check loaded, in id order."""
+    global _loaded
+    if not _loaded:
+        # Explicit imports, one per area (no filesystem discovery): each registers its checks.
+        from aoai.preflight.checks import (  # noqa: F401
+            account,
+            deployments,
+            diagnostics,
+            identity,
+            network,
+            probe,
+            region,
+            skus,
+        )
+
+        _loaded = True
+    return dict(sorted(REGISTRY.items()))
+
+
+def resolve_selector(selector: str) -> set[str]:
+    """Check ids a selector names: an id (``AOAI401``), an id prefix (``AOAI4``, ``aoai40``) or an
+    area (``network``). Empty set when it names nothing."""
+    checks = all_checks()
+    text = selector.strip()
+    areas = {area.value: area for area in Area}
+    if text.lower() in areas:
+        return {cid for cid, info in checks.items() if info.area is areas[text.lower()]}
+    upper = text.upper()
+    if upper.startswith("AOAI") and len(upper) > 4:
+        return {cid for cid in checks if cid.startswith(upper)}
+    return set()
+
+
+def validate_selectors(selectors: Any, *, option: str = "selector") -> None:
+    """Raise UsageError (exit 2) for a selector that names no check — never a silent no-op."""
+    from aoai.errors import UsageError
+
+    for selector in selectors:
+        if not resolve_selector(selector):
+            raise UsageError(
+                f"{option} {selector!r} names no check",
+                hint="use a check id (AOAI401), an id prefix (AOAI4) or an area "
+                f"({', '.join(a.value for a in Area)}); `aoai preflight checks` lists them",
+            )
+
+
+def select(only: Any = (), skip: Any = (), universe: set[str] | None = None) -> set[str]:
+    """The ids to run: ``universe`` (default: all) narrowed by ``only``, minus ``skip``."""
+    validate_selectors(only, option="--only")
+    validate_selectors(skip, option="--skip")
+    chosen = set(all_checks()) if universe is None else set(universe)
+    if only:
+        wanted: set[str] = set()
+        for selector in only:
+            wanted |= resolve_selector(selector)
+        chosen &= wanted
+    for selector in skip:
+        chosen -= resolve_selector(selector)
+    return chosen
