@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -81,3 +81,39 @@ def configure(*, debug: bool, no_color: bool) -> CliState:
 
 def fail_usage(message: str) -> typer.BadParameter:
     return typer.BadParameter(message)
+
+
+def defer_unset_coercion() -> None:
+    """Start-up: let typer coerce only values that were given.
+
+    typer (0.2x) builds a pydantic ``TypeAdapter`` for each option it processes, even one left
+    unset such as the root's ``--help``, and importing pydantic costs ~70 ms of every start-up
+    (``aoai resp --help`` included). Coercing ``None`` never needs the adapter (typer's own
+    ``RuntimeParam.coerce`` returns None or () for it first), so build it on the first real value.
+    A no-op if typer's internals differ from what this expects.
+    """
+    import typer.core as typer_core
+
+    build: Any = getattr(typer_core, "build_runtime_param", None)
+    if build is None or getattr(build, "aoai_deferred", False):
+        return
+
+    class _Deferred:
+        __slots__ = ("_descriptor", "_real")
+
+        def __init__(self, descriptor: object) -> None:
+            self._descriptor = descriptor
+            self._real: Any = None
+
+        def coerce(self, value: object, param: typer.core.TyperOption, ctx: typer.Context) -> object:
+            if value is None:
+                return () if (param.multiple or param.nargs == -1) else None
+            if self._real is None:
+                self._real = build(self._descriptor)
+            return self._real.coerce(value, param=param, ctx=ctx)
+
+    def deferred(descriptor: object) -> object:
+        return _Deferred(descriptor)
+
+    deferred.aoai_deferred = True  # type: ignore[attr-defined]
+    setattr(typer_core, "build_runtime_param", deferred)  # noqa: B010 - not a public name of typer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -58,5 +59,49 @@ def emulator(
         running.stop()
 
 
+def demo(
+    tokens_per_second: float = typer.Option(400.0, "--tokens-per-second", min=1, help="Streaming speed of the tour."),
+) -> None:
+    """Tour the whole tool against the built-in emulator: no Azure subscription needed.
+
+    Starts the emulator in-process on a free port, then runs real `aoai` commands: preflight of a
+    ready and a failing account, a streamed response, a background stream that breaks and resumes,
+    cancel and compaction. Exits 0 when every step behaved as expected.
+    """
+    import time
+
+    try:
+        from aoai.emulator import server
+        from aoai.emulator.faults import Fault
+    except ImportError as exc:
+        raise UsageError("the demo needs the emulator extra", hint="pip install 'aoai[emulator]'") from exc
+    from aoai.demo import run_tour
+
+    cli = state()
+    started = time.monotonic()
+    running = server.start(tokens_per_second=tokens_per_second)
+    try:
+        cli.err.print(f"aoai demo: emulator running on {running.url} (scenario default: aoai-ready, aoai-legacy)")
+        env = {**cli.env, **running.env, "AOAI_STATE_DIR": str(running.ca_path.parent / "state")}
+        if not cli.color:
+            env["NO_COLOR"] = "1"
+
+        def add_fault(spec: dict[str, Any]) -> None:
+            running.state.faults.add(Fault.parse(spec))
+
+        results = run_tour(
+            env,
+            add_fault=add_fault,
+            say=lambda text: cli.err.print(text, markup=False),
+        )
+    finally:
+        running.stop()
+    cli.err.print(
+        f"\naoai demo: {len(results)} steps as expected in {time.monotonic() - started:.1f}s. "
+        "Next: `aoai emulator` to keep it running, then `aoai preflight run --help` and `aoai resp --help`."
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("emulator")(emulator)
+    app.command("demo")(demo)

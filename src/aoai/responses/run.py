@@ -1,0 +1,400 @@
+"""The operations behind ``aoai resp``: each ties the client, a stream, the journal and a sink.
+
+The CLI parses flags and picks a sink (``render``); everything in between lives here, testable
+with an ``httpx.MockTransport`` and no terminal. Outcomes that end a command (a response that
+failed, a Ctrl-C) leave as ``aoai.errors`` types carrying the message the user needs, including
+the commands that pick up where the user left off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from aoai import auth as auth_mod
+from aoai import config
+from aoai.errors import AoaiError, Interrupted, ResponseEnded
+from aoai.responses import TERMINAL_STATUSES, Status
+from aoai.responses.client import ResponsesClient, RetryNotice
+from aoai.responses.journal import FILE_NAME, Journal, JournalRecorder
+from aoai.responses.stream import ERROR, TEXT_DELTA, EventStream, ResumeNotice, StreamEvent
+
+
+class Sink(Protocol):
+    """Consumes stream events (``render`` implements text, rich, json and jsonl sinks)."""
+
+    def on_event(self, event: StreamEvent) -> None: ...
+
+
+@dataclass
+class Session:
+    """One command's connection to the service, and the journal (None with ``--no-journal``)."""
+
+    client: ResponsesClient
+    journal: Journal | None
+    endpoint_host: str
+    notify: Callable[[str], None]
+
+    def recorder(self, *, deployment: str | None = None, response_id: str | None = None) -> JournalRecorder:
+        return JournalRecorder(
+            self.journal,
+            endpoint_host=self.endpoint_host,
+            deployment=deployment,
+            response_id=response_id,
+            on_error=self.notify,
+        )
+
+    def record(self, response: Mapping[str, Any], *, deployment: str | None = None) -> None:
+        self.recorder(deployment=deployment).response(response)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.journal is not None:
+            self.journal.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def journal_path(env: Mapping[str, str]) -> Path:
+    return config.state_dir(env) / FILE_NAME
+
+
+def open_journal(env: Mapping[str, str], notify: Callable[[str], None]) -> Journal | None:
+    """The journal, or None (after one notice) when it cannot be opened: the command still runs."""
+    import sqlite3
+
+    path = journal_path(env)
+    try:
+        return Journal.open(path)
+    except (OSError, sqlite3.Error) as exc:
+        notify(f"cannot open the journal {path} ({exc}); continuing without it (--no-journal hides this)")
+        return None
+
+
+def open_session(
+    env: Mapping[str, str],
+    *,
+    endpoint: str | None,
+    auth: str | None,
+    scope: str | None,
+    ca_bundle: str | None,
+    max_retries: int,
+    use_journal: bool,
+    notify: Callable[[str], None],
+    on_retry: Callable[[RetryNotice], None] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 60.0,
+) -> Session:
+    """Resolve settings and the credential (usage / auth errors surface here, before any request)."""
+    settings = config.data_plane_settings(env, endpoint=endpoint, auth=auth, scope=scope, ca_bundle_flag=ca_bundle)
+    credential = auth_mod.data_plane_auth(settings, env)
+    client = ResponsesClient(
+        settings.base_url,
+        credential,
+        transport=transport,
+        max_retries=max_retries,
+        timeout=timeout,
+        ca_bundle=settings.ca_bundle,
+        on_retry=on_retry,
+    )
+    journal = open_journal(env, notify) if use_journal else None
+    return Session(client, journal, config.endpoint_host(settings.base_url), notify)
+
+
+# -- what a response says ----------------------------------------------------------------------
+
+
+def output_text(response: Mapping[str, Any]) -> str:
+    """All ``output_text`` parts of the message items, in order (the SDKs' ``output_text``)."""
+    pieces: list[str] = []
+    for item in response.get("output") or []:
+        if isinstance(item, dict) and item.get("type") == "message":
+            for part in item.get("content") or []:
+                if isinstance(part, dict) and part.get("type") == "output_text":
+                    text = part.get("text")
+                    if isinstance(text, str):
+                        pieces.append(text)
+    return "".join(pieces)
+
+
+def function_calls(response: Mapping[str, Any]) -> list[str]:
+    """``name(arguments)`` of each function call the model asked for."""
+    calls = []
+    for item in response.get("output") or []:
+        if isinstance(item, dict) and item.get("type") == "function_call":
+            calls.append(f"{item.get('name')}({item.get('arguments', '')}) call_id={item.get('call_id')}")
+    return calls
+
+
+@dataclass
+class Summary:
+    """What the footer / status line says about a response once a command is done with it."""
+
+    response_id: str | None
+    status: str | None
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    elapsed: float | None = None
+    first_token: float | None = None
+    resumes: int = 0
+    background: bool | None = None
+    response: dict[str, Any] | None = None
+    error: str | None = None  # what went wrong, for failed / incomplete / error events
+    calls: list[str] = field(default_factory=list)
+    last_sequence: int | None = None
+
+
+def _error_text(response: Mapping[str, Any]) -> str | None:
+    error = response.get("error")
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+        return f"{code}: {message}" if code else str(message)
+    details = response.get("incomplete_details")
+    if isinstance(details, dict) and details.get("reason"):
+        return f"reason {details['reason']}"
+    return None
+
+
+def summarize(
+    response: Mapping[str, Any] | None,
+    *,
+    response_id: str | None = None,
+    elapsed: float | None = None,
+    first_token: float | None = None,
+    resumes: int = 0,
+    error_event: StreamEvent | None = None,
+    last_sequence: int | None = None,
+) -> Summary:
+    data: Mapping[str, Any] = response or {}
+    usage = data.get("usage")
+    summary = Summary(
+        response_id=data.get("id") if isinstance(data.get("id"), str) else response_id,
+        status=data.get("status") if isinstance(data.get("status"), str) else None,
+        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        usage=usage if isinstance(usage, dict) else None,
+        elapsed=elapsed,
+        first_token=first_token,
+        resumes=resumes,
+        background=data.get("background") if isinstance(data.get("background"), bool) else None,
+        response=dict(response) if response is not None else None,
+        error=_error_text(data),
+        calls=function_calls(data),
+        last_sequence=last_sequence,
+    )
+    if error_event is not None:
+        nested = error_event.data.get("error")
+        err = nested if isinstance(nested, dict) else error_event.data
+        code, message = err.get("code"), err.get("message") or "the service reported an error"
+        summary.error = f"{code}: {message}" if code else str(message)
+        summary.status = Status.FAILED.value
+    return summary
+
+
+def ended_error(summary: Summary) -> ResponseEnded | None:
+    """The exit-1 error for a response that ended failed, incomplete or cancelled (or an ``error`` event)."""
+    rid = summary.response_id or "(unknown id)"
+    status = summary.status
+    if status == Status.FAILED:
+        return ResponseEnded(f"response {rid} failed: {summary.error or 'no reason given'}")
+    if status == Status.INCOMPLETE:
+        reason = summary.error or "no reason given"
+        hint = None
+        if "max_output_tokens" in reason:
+            hint = "it reached the output token limit: raise --max-output-tokens"
+        elif "content_filter" in reason:
+            hint = "the content filter stopped it"
+        return ResponseEnded(f"response {rid} is incomplete: {reason}", hint=hint)
+    if status == Status.CANCELLED:
+        return ResponseEnded(f"response {rid} was cancelled")
+    return None
+
+
+def interrupted(
+    response_id: str | None, *, background: bool, last_sequence: int | None, waiting: bool = False
+) -> Interrupted:
+    """Ctrl-C: say how to pick the response up again (background) or that it stopped (foreground)."""
+    if background and response_id:
+        after = f" --starting-after {last_sequence}" if last_sequence is not None else ""
+        follow = f"`aoai resp get {response_id} --wait`" if waiting else f"`aoai resp stream {response_id}{after}`"
+        return Interrupted(
+            f"interrupted; response {response_id} keeps running in the background",
+            hint=f"resume with {follow}; cancel with `aoai resp cancel {response_id}`",
+        )
+    if background:
+        return Interrupted("interrupted before the service named the response; there is nothing to resume")
+    what = f"response {response_id}" if response_id else "the response"
+    return Interrupted(f"interrupted; closing the connection stopped the foreground {what}")
+
+
+# -- operations ----------------------------------------------------------------------------------
+
+
+def consume(session: Session, stream: EventStream, sink: Sink, *, deployment: str | None = None) -> Summary:
+    """Feed a stream to a sink and the journal; return the summary (a failed response is not raised here)."""
+    recorder = session.recorder(deployment=deployment, response_id=stream.response_id)
+    started = time.perf_counter()
+    first_token: float | None = None
+    on_event = sink.on_event
+    note = recorder.sequence
+    shown = stream.last_sequence  # the last event the sink finished with
+    try:
+        for event in stream:
+            if first_token is None and event.type == TEXT_DELTA:
+                first_token = time.perf_counter() - started
+            on_event(event)
+            shown = event.sequence_number
+            note(shown, event.response)
+    except KeyboardInterrupt:
+        if recorder.response_id is None:
+            recorder.response_id = stream.response_id
+        recorder.sequence(shown, None)
+        recorder.flush()
+        raise interrupted(stream.response_id, background=stream.resumable, last_sequence=shown) from None
+    except BaseException:
+        recorder.flush()
+        raise
+    terminal = stream.terminal
+    final = stream.final_response or (terminal.response if terminal is not None else None) or stream.response
+    if recorder.response_id is None and stream.response_id is not None:
+        recorder.response_id = stream.response_id
+    recorder.finish(final)
+    return summarize(
+        final,
+        response_id=stream.response_id,
+        elapsed=time.perf_counter() - started,
+        first_token=first_token,
+        resumes=stream.resumes,
+        error_event=terminal if terminal is not None and terminal.type == ERROR else None,
+        last_sequence=stream.last_sequence,
+    )
+
+
+def stream_create(
+    session: Session,
+    body: Mapping[str, Any],
+    sink: Sink,
+    *,
+    max_resumes: int,
+    on_resume: Callable[[ResumeNotice], None] | None,
+) -> Summary:
+    stream = EventStream.create(session.client, body, max_resumes=max_resumes, on_resume=on_resume)
+    return consume(session, stream, sink, deployment=str(body.get("model")))
+
+
+def stream_follow(
+    session: Session,
+    response_id: str,
+    sink: Sink,
+    *,
+    starting_after: int | None,
+    include: Sequence[str] = (),
+    max_resumes: int,
+    on_resume: Callable[[ResumeNotice], None] | None,
+) -> Summary:
+    stream = EventStream.follow(
+        session.client,
+        response_id,
+        starting_after=starting_after,
+        include=include,
+        max_resumes=max_resumes,
+        on_resume=on_resume,
+    )
+    return consume(session, stream, sink)
+
+
+def create(session: Session, body: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
+    """Create without streaming; returns the response and the seconds it took."""
+    started = time.perf_counter()
+    try:
+        response = session.client.create(body)
+    except KeyboardInterrupt:
+        raise interrupted(None, background=False, last_sequence=None) from None
+    session.record(response, deployment=str(body.get("model")))
+    return response, time.perf_counter() - started
+
+
+def retrieve(session: Session, response_id: str, *, include: Sequence[str] = ()) -> dict[str, Any]:
+    response = session.client.retrieve(response_id, include=include)
+    session.record(response)
+    return response
+
+
+def wait(
+    session: Session,
+    response_id: str,
+    *,
+    interval: float,
+    timeout: float | None,
+    include: Sequence[str] = (),
+    on_status: Callable[[Mapping[str, Any], float], None] | None = None,
+    first: Mapping[str, Any] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Poll until the response reaches a terminal status (or ``timeout`` seconds pass)."""
+    started = time.monotonic()
+    response: dict[str, Any] | None = dict(first) if first is not None else None
+    try:
+        while True:
+            if response is None:
+                response = session.client.retrieve(response_id, include=include)
+            elapsed = time.monotonic() - started
+            if on_status is not None:
+                on_status(response, elapsed)
+            if response.get("status") in TERMINAL_STATUSES:
+                session.record(response)
+                return response
+            if timeout is not None and elapsed >= timeout:
+                session.record(response)
+                raise AoaiError(
+                    f"response {response_id} is still {response.get('status')} after {timeout:g} s",
+                    hint=f"wait longer with --timeout, or later with `aoai resp get {response_id} --wait`",
+                )
+            pause = interval if timeout is None else max(0.0, min(interval, timeout - elapsed))
+            sleep(pause)
+            response = None
+    except KeyboardInterrupt:
+        raise interrupted(response_id, background=True, last_sequence=None, waiting=True) from None
+
+
+def cancel(session: Session, response_id: str) -> dict[str, Any]:
+    response = session.client.cancel(response_id)
+    session.record(response)
+    return response
+
+
+def delete(session: Session, response_id: str) -> dict[str, Any]:
+    result = session.client.delete(response_id)
+    if session.journal is not None and session.journal.get(response_id) is not None:
+        session.recorder().response({"id": response_id, "status": "deleted"})
+    return result
+
+
+def compact(session: Session, body: Mapping[str, Any]) -> dict[str, Any]:
+    return session.client.compact(body)
+
+
+def input_item_pages(
+    session: Session,
+    response_id: str,
+    *,
+    limit: int | None,
+    order: str | None,
+    after: str | None,
+    include: Sequence[str],
+    follow: bool,
+) -> Iterator[dict[str, Any]]:
+    if follow:
+        yield from session.client.iter_input_item_pages(
+            response_id, limit=limit, order=order, after=after, include=include
+        )
+    else:
+        yield session.client.list_input_items(response_id, limit=limit, order=order, after=after, include=include)
