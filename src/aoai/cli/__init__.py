@@ -9,11 +9,13 @@ import sys
 import typer
 
 from aoai import __version__
+from aoai.cli import capacity as capacity_cmd
 from aoai.cli import completion as completion_cmd
 from aoai.cli import emulator as emulator_cmd
+from aoai.cli import fleet as fleet_cmd
 from aoai.cli import preflight as preflight_cmd
 from aoai.cli import resp as resp_cmd
-from aoai.cli.common import configure, state
+from aoai.cli.common import configure, defer_unset_coercion, state
 from aoai.errors import AoaiError, ExitCode
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # tracebacks with locals could show tokens
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
+    # Plain help: typer's rich help formatting imports ~60 ms of modules on every --help.
+    rich_markup_mode=None,
 )
 
 
@@ -50,6 +54,8 @@ app.add_typer(resp_cmd.app, name="resp")
 app.add_typer(preflight_cmd.app, name="preflight")
 emulator_cmd.register(app)
 app.command("completion")(completion_cmd.completion)
+preflight_cmd.app.command("capacity")(capacity_cmd.capacity)
+preflight_cmd.app.command("fleet")(fleet_cmd.fleet)
 
 
 def _print_error(error: AoaiError) -> None:
@@ -67,6 +73,7 @@ def _usage_line(error: typer.TyperException) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turn expected errors into one line and an exit code."""
+    defer_unset_coercion()
     command = typer.main.get_command(app)
     try:
         # standalone_mode=False: usage errors reach us, so they too become one line (exit 2).
