@@ -18,11 +18,12 @@ import typer
 
 from aoai.cli.common import state
 from aoai.errors import Interrupted, UsageError
-from aoai.responses import AuthMode, Include, Order, OutputFormat, ReasoningEffort
+from aoai.responses import AuthMode, Include, McpApproval, Order, OutputFormat, ReasoningEffort
 
 if TYPE_CHECKING:
     from aoai.responses.render import Terminal
     from aoai.responses.run import Session, Summary
+    from aoai.responses.workflow import Prepared
 
 app = typer.Typer(
     help="Operate the Azure OpenAI Responses API: create, stream (and resume), get, cancel, delete, "
@@ -126,6 +127,38 @@ Timeout = Annotated[
     ),
 ]
 
+_TOOLS = "Files, tools, MCP, images, transcripts"
+Files = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--file",
+        metavar="PATH",
+        help="Attach a file (repeatable): PDF, Office, text/code; sent inline, at most 50 MB each.",
+        rich_help_panel=_TOOLS,
+        show_default=False,
+    ),
+]
+Images = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--image",
+        metavar="PATH|URL",
+        help="Attach an image (repeatable): PNG, JPEG or WebP file (at most 50 MB), or an https URL.",
+        rich_help_panel=_TOOLS,
+        show_default=False,
+    ),
+]
+McpHeaders = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--mcp-header",
+        metavar="LABEL:NAME=ENV_VAR",
+        help="Send header NAME to MCP server LABEL, its value read from $ENV_VAR (repeatable).",
+        rich_help_panel=_TOOLS,
+        show_default=False,
+    ),
+]
+
 
 @dataclass(frozen=True)
 class _Conn:
@@ -152,7 +185,7 @@ def _terminal() -> Terminal:
     return Terminal.from_std(color=state().color)
 
 
-def _session(conn: _Conn) -> Session:
+def _session(conn: _Conn, headers: dict[str, str] | None = None) -> Session:
     from aoai.responses import render, run
 
     notices = render.Notices()
@@ -166,6 +199,7 @@ def _session(conn: _Conn) -> Session:
         use_journal=conn.journal,
         notify=notices,
         on_retry=notices.retry,
+        headers=headers,
     )
 
 
@@ -326,6 +360,104 @@ def create(
             show_default=False,
         ),
     ] = None,
+    file: Files = None,
+    image: Images = None,
+    tool_output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tool-output",
+            metavar="CALL_ID=JSON|@FILE",
+            help="Answer a function call (repeatable); usually with -p ID or --continue FILE.",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
+    exec_tools: Annotated[
+        str | None,
+        typer.Option(
+            "--exec-tools",
+            metavar="CMD",
+            help="Run CMD for each function call (call JSON on stdin, output on stdout) and send the results "
+            "back until the model answers. Opt-in; CMD gets no credential.",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
+    max_tool_rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tool-rounds",
+            metavar="N",
+            min=1,
+            max=100,
+            help="With --exec-tools: stop (exit 1) after N rounds of calls (default 8).",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
+    tool_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--tool-timeout",
+            metavar="SECONDS",
+            min=0.1,
+            help="With --exec-tools: seconds each call may take (default 60).",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
+    mcp: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mcp",
+            metavar="LABEL=URL",
+            help="Offer a remote MCP server (repeatable; https only).",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
+    mcp_approval: Annotated[
+        McpApproval | None,
+        typer.Option(
+            "--mcp-approval",
+            metavar="always|never",
+            help="Whether MCP tool calls wait for `aoai resp approve` (default always).",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
+    mcp_header: McpHeaders = None,
+    image_deployment: Annotated[
+        str | None,
+        typer.Option(
+            "--image-deployment",
+            metavar="DEPLOYMENT",
+            help="Offer image generation on this gpt-image-1 series deployment (not streamed).",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
+    save_images: Annotated[
+        str | None,
+        typer.Option(
+            "--save-images",
+            metavar="DIR",
+            help="Write generated images to DIR as files and print their paths.",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
+    continue_file: Annotated[
+        str | None,
+        typer.Option(
+            "--continue",
+            metavar="FILE",
+            help="Stateless conversation kept in FILE (a JSON item list): send it plus this turn with "
+            "store=false and encrypted reasoning, then save it back.",
+            rich_help_panel=_TOOLS,
+            show_default=False,
+        ),
+    ] = None,
     max_resumes: MaxResumes = 5,
     output: Output = OutputFormat.TEXT,
     endpoint: Endpoint = None,
@@ -348,6 +480,12 @@ def create(
       aoai resp create "Write a long story" -m chat --background --stream
       # start it, print its id, come back later (aoai resp stream / get --wait):
       aoai resp create "Write a long story" -m chat --background
+      # files, images, tools, MCP, image generation, a local transcript:
+      aoai resp create "Summarise" -m chat --file report.pdf --image chart.png
+      aoai resp create "Weather in Oslo?" -m chat --tool @weather.json --exec-tools ./weather.py
+      aoai resp create "Search the docs" -m chat --mcp docs=https://example.com/mcp
+      aoai resp create "Draw an otter" -m chat --image-deployment gpt-image-1 --save-images out/
+      aoai resp create "Hello" -m reasoner --continue chat.json
 
     Streamed text goes to stdout untouched when piped; status, retries and
     reconnects go to stderr.
@@ -358,12 +496,39 @@ def create(
     130 Ctrl-C (after printing how to resume or cancel).
     """
     with _interruptible():
-        from aoai.responses import inputs, render, run
+        from aoai.responses import inputs, render, run, tools, workflow
 
         st = state()
+        flags = workflow.TurnFlags(
+            files=file or [],
+            images=image or [],
+            tool_outputs=tool_output or [],
+            exec_tools=exec_tools,
+            max_tool_rounds=max_tool_rounds,
+            tool_timeout=tool_timeout,
+            mcp=mcp or [],
+            mcp_approval=mcp_approval,
+            mcp_headers=mcp_header or [],
+            image_deployment=image_deployment,
+            save_images=save_images,
+            continue_file=continue_file,
+        )
+        workflow.check_flags(
+            flags,
+            previous_response_id=previous_response_id,
+            input_file=input_file,
+            store=store,
+            background=background,
+            stream=stream,
+            wait=wait,
+        )
+        deployment = _deployment(model)
+        turn_input, transcript_path = workflow.prepare_input(
+            inputs.resolve_input(text, input_file, _read_text), flags, _read_text
+        )
         options = inputs.CreateOptions(
-            model=_deployment(model),
-            input=inputs.resolve_input(text, input_file, _read_text),
+            model=deployment,
+            input=turn_input,
             instructions=instructions,
             previous_response_id=previous_response_id,
             background=background,
@@ -377,7 +542,10 @@ def create(
             compact_threshold=compact_threshold,
             params=param or [],
         )
-        body = inputs.build_create_body(options, _read_text)
+        prepared = workflow.prepare(
+            inputs.build_create_body(options, _read_text), flags, transcript_path=transcript_path, env=st.env
+        )
+        body = prepared.body
         if wait and not background:
             raise UsageError(
                 "--wait applies to --background responses", hint="a foreground response is always waited for"
@@ -386,16 +554,21 @@ def create(
             raise UsageError(
                 "--wait and --stream are alternatives", hint="a stream already follows the response to its end"
             )
-        streaming = stream if stream is not None else (st.stdout_is_tty and not wait)
+        # Tool rounds and image generation (which Azure cannot stream) run without streaming.
+        unstreamable = prepared.runner is not None or flags.image_deployment is not None
+        streaming = stream if stream is not None else (st.stdout_is_tty and not wait and not unstreamable)
         term = _terminal()
         conn = _Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)
-        with _session(conn) as session:
+        with _session(conn, prepared.headers) as session:
             if streaming:
                 with render.stream_sink(output, term, catch_up=True) as sink:
                     summary = run.stream_create(
                         session, body, sink, max_resumes=max_resumes, on_resume=render.Notices().resume
                     )
+                    summary.calls = []  # shown in full by show_turn_end
                     sink.finish(summary)
+                if summary.response is not None:
+                    _end_turn(term, output, prepared, summary.response, deployment)
                 _raise_if_ended(summary)
                 return
             response, took = run.create(session, body)
@@ -403,6 +576,16 @@ def create(
             if background and not wait:
                 render.show_started(term, output, response)
                 return
+            if prepared.runner is not None and prepared.conversation is not None:
+                response, _ = tools.run_rounds(
+                    response,
+                    prepared.conversation,
+                    create=lambda follow_up: run.create(session, follow_up)[0],
+                    runner=prepared.runner,
+                    max_rounds=prepared.max_rounds,
+                    on_call=render.tool_round_notice(term),
+                )
+                elapsed = None
             if background:
                 response = _wait(
                     session,
@@ -415,8 +598,92 @@ def create(
                 )
                 elapsed = None
             summary = run.summarize(response, elapsed=elapsed)
-            render.show_response(term, output, response, summary)
+            summary.calls = []  # shown in full by show_turn_end
+            render.show_response(term, output, render.for_display(term, output, response), summary)
+            _end_turn(term, output, prepared, response, deployment)
             _raise_if_ended(summary)
+
+
+def _end_turn(
+    term: Terminal, output: OutputFormat, prepared: Prepared, response: dict[str, object], deployment: str
+) -> None:
+    """Images and transcript written, then pending calls / approvals and how to answer them."""
+    from aoai.responses import render, tools, workflow
+
+    done = workflow.finish(prepared, response)
+    transcript = str(done.transcript) if done.transcript is not None else None
+    render.show_turn_end(
+        term,
+        output,
+        response,
+        hints=tools.follow_up_hint(response, deployment=deployment, transcript=transcript),
+        image_paths=[str(path) for path in done.image_paths],
+        unsaved_images=done.unsaved_images,
+        transcript=transcript,
+    )
+
+
+@app.command(short_help="Approve (or deny) an MCP tool call a response is waiting for.")
+def approve(
+    response_id: Annotated[str, typer.Argument(metavar="ID", help="The response that asked for approval.")],
+    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The mcp_approval_request item id (mcpr_…).")],
+    deny: Annotated[bool, typer.Option("--deny", help="Refuse the call instead of approving it.")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "-m",
+            "--model",
+            metavar="DEPLOYMENT",
+            help="Deployment name; default: the one the journal recorded for ID, else AOAI_DEPLOYMENT.",
+            show_default=False,
+        ),
+    ] = None,
+    mcp_header: McpHeaders = None,
+    output: Output = OutputFormat.TEXT,
+    endpoint: Endpoint = None,
+    auth: Auth = None,
+    scope: Scope = None,
+    ca_bundle: CaBundle = None,
+    max_retries: MaxRetries = 3,
+    no_journal: NoJournal = False,
+) -> None:
+    """Answer an MCP approval request: a follow-up turn (previous_response_id = ID) carrying an
+    mcp_approval_response. Approved, the service calls the MCP tool and answers; denied, it answers
+    without calling it.
+
+    The tools of ID are sent again; MCP header values are not echoed by the service, so give
+    --mcp-header again when the server needs them.
+
+    Examples:
+
+    \b
+      aoai resp approve resp_123 mcpr_456
+      aoai resp approve resp_123 mcpr_456 --deny
+      aoai resp approve resp_123 mcpr_456 --mcp-header docs:Authorization=DOCS_MCP_AUTH -o json
+    """
+    with _interruptible():
+        from aoai.responses import inputs, render, run, workflow
+
+        inputs.check_response_id(response_id)
+        term = _terminal()
+        with _session(_Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)) as session:
+            known = session.journal.get(response_id) if session.journal is not None and model is None else None
+            deployment = known.deployment if known is not None and known.deployment else _deployment(model)
+            previous = run.retrieve(session, response_id)
+            body = workflow.approval_body(
+                previous,
+                [request_id],
+                approve=not deny,
+                deployment=deployment,
+                header_values=mcp_header or [],
+                env=state().env,
+            )
+            response, took = run.create(session, body)
+        summary = run.summarize(response, elapsed=took)
+        summary.calls = []
+        render.show_response(term, output, render.for_display(term, output, response), summary)
+        _end_turn(term, output, workflow.Prepared(body=body), response, deployment)
+        _raise_if_ended(summary)
 
 
 @app.command(short_help="Retrieve a response (text, or the object with -o json).")
@@ -447,7 +714,7 @@ def get(
       aoai resp get resp_123 --wait --interval 5 --timeout 600
     """
     with _interruptible():
-        from aoai.responses import inputs, render, run
+        from aoai.responses import inputs, render, run, tools
 
         inputs.check_response_id(response_id)
         includes = [value.value for value in include or []]
@@ -457,8 +724,18 @@ def get(
                 response = _wait(session, term, response_id, interval=interval, timeout=timeout, include=includes)
             else:
                 response = run.retrieve(session, response_id, include=includes)
+            known = session.journal.get(response_id) if session.journal is not None else None
             summary = run.summarize(response)
-            render.show_response(term, output, response, summary)
+            summary.calls = []  # shown in full by show_turn_end
+            render.show_response(term, output, render.for_display(term, output, response), summary)
+            render.show_turn_end(
+                term,
+                output,
+                response,
+                hints=tools.follow_up_hint(
+                    response, deployment=known.deployment if known and known.deployment else "DEPLOYMENT"
+                ),
+            )
             if wait:
                 _raise_if_ended(summary)
 
@@ -665,6 +942,8 @@ def compact(
             show_default=False,
         ),
     ] = None,
+    file: Files = None,
+    image: Images = None,
     output: Output = OutputFormat.TEXT,
     endpoint: Endpoint = None,
     auth: Auth = None,
@@ -686,11 +965,13 @@ def compact(
     with _interruptible():
         from pathlib import Path
 
-        from aoai.responses import inputs, render, run
+        from aoai.responses import attachments, inputs, render, run
 
         body = inputs.build_compact_body(
             model=_deployment(model),
-            input=inputs.resolve_input(text, input_file, _read_text),
+            input=attachments.attach(
+                inputs.resolve_input(text, input_file, _read_text), attachments.load_all(file or [], image or [])
+            ),
             previous_response_id=previous_response_id,
             instructions=instructions,
         )

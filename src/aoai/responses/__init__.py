@@ -69,6 +69,13 @@ TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.INCOMPLET
 UNSUCCESSFUL_STATUSES = frozenset({Status.FAILED, Status.INCOMPLETE, Status.CANCELLED})
 
 
+class McpApproval(StrEnum):
+    """``--mcp-approval``: the ``require_approval`` of every ``--mcp`` server."""
+
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 class AuthMode(StrEnum):
     """``--auth``: the ``api-key`` header, or an Entra ID bearer token."""
 

@@ -201,6 +201,7 @@ class ResponsesClient:
         timeout: float = 60.0,
         ca_bundle: str | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
@@ -218,7 +219,8 @@ class ResponsesClient:
             transport=transport,
             verify=verify,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            headers={"user-agent": f"aoai/{__version__} httpx/{httpx.__version__}"},
+            # ``headers``: extra headers for every request, e.g. x-ms-oai-image-generation-deployment.
+            headers={**(headers or {}), "user-agent": f"aoai/{__version__} httpx/{httpx.__version__}"},
             follow_redirects=False,
         )
 

@@ -576,3 +576,90 @@ def show_deleted(term: Terminal, fmt: OutputFormat, result: Mapping[str, Any], r
         return
     term.out.write(f"deleted {result.get('id', response_id)}\n")
     term.out.flush()
+
+
+# -- tool calls, approvals, images, transcripts (create / approve) -----------------------------------
+
+
+def _block(term: Terminal, title: str, body: str) -> None:
+    """A titled block on stdout: bold on a terminal, plain when piped."""
+    if term.out_tty:
+        from rich.text import Text
+
+        console = term.out_console
+        console.print(Text(title, style="bold"))
+        console.print(Text(body))
+        return
+    term.out.write(f"{title}\n{body}\n")
+    term.out.flush()
+
+
+def show_turn_end(
+    term: Terminal,
+    fmt: OutputFormat,
+    response: Mapping[str, Any],
+    *,
+    hints: Sequence[str],
+    image_paths: Sequence[str] = (),
+    unsaved_images: int = 0,
+    transcript: str | None = None,
+) -> None:
+    """What a turn left to do or wrote: the function calls and MCP approval requests it ends with
+    (text: on stdout, arguments pretty-printed; json: already in the object), the exact follow-up
+    commands, the image files written (never base64), the transcript saved."""
+    from aoai.responses.tools import approval_requests, function_calls
+
+    notice = Notices(term.err)
+    text = fmt is OutputFormat.TEXT
+    calls, requests = function_calls(response), approval_requests(response)
+    if (
+        text
+        and (calls or requests or image_paths)
+        and not term.out_tty
+        and output_text(response)[-1:] not in ("", "\n")
+    ):
+        term.out.write("\n")  # piped text is written as is, without a final newline
+    if text:
+        for call in calls:
+            _block(term, f"function call {call.name}  call_id={call.call_id}", call.pretty_arguments())
+        for request in requests:
+            try:
+                arguments = json.dumps(json.loads(str(request.get("arguments") or "{}")), indent=2)
+            except ValueError:
+                arguments = str(request.get("arguments"))
+            title = f"MCP approval request {request.get('id')}  {request.get('server_label')}.{request.get('name')}"
+            _block(term, title, arguments)
+        for path in image_paths:
+            term.out.write(f"{path}\n")
+        term.out.flush()
+    elif image_paths:
+        notice("saved " + ", ".join(image_paths))
+    for command in hints:
+        verb = "approve with" if " approve " in command else "answer with"
+        suffix = " (add --deny to refuse)" if verb == "approve with" else ""
+        notice(f"{verb}: {command}{suffix}")
+    if unsaved_images:
+        noun = "image" if unsaved_images == 1 else "images"
+        notice(f"{unsaved_images} {noun} generated; add --save-images DIR to write them (base64 is never printed)")
+    if transcript is not None:
+        notice(f"conversation saved to {transcript}")
+
+
+def tool_round_notice(term: Terminal) -> Callable[[int, Any], None]:
+    """``--exec-tools`` progress on stderr: one line per call run."""
+    notice = Notices(term.err)
+
+    def on_call(round_number: int, call: Any) -> None:
+        notice(f"tool round {round_number}: running {call.name} ({call.call_id})")
+
+    return on_call
+
+
+def for_display(term: Terminal, fmt: OutputFormat, response: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The response as JSON shows it: on a terminal, image base64 is replaced by a short note."""
+    if fmt is not OutputFormat.TEXT and term.out_tty:
+        from aoai.responses.images import elide_results
+
+        elided: Mapping[str, Any] = elide_results(response)
+        return elided
+    return response

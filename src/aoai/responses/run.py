@@ -93,6 +93,7 @@ def open_session(
     on_retry: Callable[[RetryNotice], None] | None = None,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 60.0,
+    headers: Mapping[str, str] | None = None,
 ) -> Session:
     """Resolve settings and the credential (usage / auth errors surface here, before any request)."""
     settings = config.data_plane_settings(env, endpoint=endpoint, auth=auth, scope=scope, ca_bundle_flag=ca_bundle)
@@ -105,6 +106,7 @@ def open_session(
         timeout=timeout,
         ca_bundle=settings.ca_bundle,
         on_retry=on_retry,
+        headers=headers,
     )
     journal = open_journal(env, notify) if use_journal else None
     return Session(client, journal, config.endpoint_host(settings.base_url), notify)
