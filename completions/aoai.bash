@@ -6,19 +6,96 @@ _aoai_completion() {
         word="${COMP_WORDS[i]}"
         case "$path:$word" in
             ":completion") path="completion" ;;
+            ":demo") path="demo" ;;
             ":emulator") path="emulator" ;;
             ":preflight") path="preflight" ;;
             ":resp") path="resp" ;;
+            "preflight:capacity") path="preflight capacity" ;;
+            "preflight:checks") path="preflight checks" ;;
+            "preflight:deployments") path="preflight deployments" ;;
+            "preflight:diagnostics") path="preflight diagnostics" ;;
+            "preflight:explain") path="preflight explain" ;;
+            "preflight:fleet") path="preflight fleet" ;;
+            "preflight:identity") path="preflight identity" ;;
+            "preflight:network") path="preflight network" ;;
+            "preflight:region") path="preflight region" ;;
+            "preflight:run") path="preflight run" ;;
+            "preflight:skus") path="preflight skus" ;;
+            "preflight:verify") path="preflight verify" ;;
+            "resp:approve") path="resp approve" ;;
+            "resp:cancel") path="resp cancel" ;;
+            "resp:compact") path="resp compact" ;;
+            "resp:create") path="resp create" ;;
+            "resp:delete") path="resp delete" ;;
+            "resp:get") path="resp get" ;;
+            "resp:items") path="resp items" ;;
+            "resp:log") path="resp log" ;;
+            "resp:stream") path="resp stream" ;;
         esac
     done
     case "$path:$prev" in
+        "resp approve:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp approve:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp approve:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
+        "resp cancel:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp cancel:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp cancel:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
+        "resp compact:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp compact:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp compact:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
+        "resp create:--include") COMPREPLY=($(compgen -W "file_search_call.results web_search_call.results web_search_call.action.sources message.input_image.image_url computer_call_output.output.image_url code_interpreter_call.outputs reasoning.encrypted_content message.output_text.logprobs" -- "$cur")); return 0 ;;
+        "resp create:--reasoning-effort") COMPREPLY=($(compgen -W "none minimal low medium high xhigh max" -- "$cur")); return 0 ;;
+        "resp create:--mcp-approval") COMPREPLY=($(compgen -W "always never" -- "$cur")); return 0 ;;
+        "resp create:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp create:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp create:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
+        "resp delete:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp delete:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp delete:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
+        "resp get:--include") COMPREPLY=($(compgen -W "file_search_call.results web_search_call.results web_search_call.action.sources message.input_image.image_url computer_call_output.output.image_url code_interpreter_call.outputs reasoning.encrypted_content message.output_text.logprobs" -- "$cur")); return 0 ;;
+        "resp get:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp get:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp get:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
+        "resp items:--order") COMPREPLY=($(compgen -W "asc desc" -- "$cur")); return 0 ;;
+        "resp items:--include") COMPREPLY=($(compgen -W "file_search_call.results web_search_call.results web_search_call.action.sources message.input_image.image_url computer_call_output.output.image_url code_interpreter_call.outputs reasoning.encrypted_content message.output_text.logprobs" -- "$cur")); return 0 ;;
+        "resp items:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp items:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp items:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
+        "resp log:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp log:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp stream:--include") COMPREPLY=($(compgen -W "file_search_call.results web_search_call.results web_search_call.action.sources message.input_image.image_url computer_call_output.output.image_url code_interpreter_call.outputs reasoning.encrypted_content message.output_text.logprobs" -- "$cur")); return 0 ;;
+        "resp stream:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp stream:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp stream:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "completion emulator preflight resp --version --debug --no-color" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "completion demo emulator preflight resp --version --debug --no-color" -- "$cur")) ;;
         "completion") COMPREPLY=($(compgen -W "bash zsh fish powershell" -- "$cur")) ;;
+        "demo") COMPREPLY=($(compgen -W "--tokens-per-second" -- "$cur")) ;;
         "emulator") COMPREPLY=($(compgen -W "--host --port --scenario --latency-ms --tokens-per-second --env-file" -- "$cur")) ;;
-        "preflight") COMPREPLY=($(compgen -W "" -- "$cur")) ;;
-        "resp") COMPREPLY=($(compgen -W "" -- "$cur")) ;;
+        "preflight") COMPREPLY=($(compgen -W "capacity checks deployments diagnostics explain fleet identity network region run skus verify" -- "$cur")) ;;
+        "preflight capacity") COMPREPLY=($(compgen -W "-m --model --version --sku --capacity --regions --responses-only --retirement-days --subscription --arm-endpoint --cloud --credential --ca-bundle --config -o --output" -- "$cur")) ;;
+        "preflight checks") COMPREPLY=($(compgen -W "-o --output" -- "$cur")) ;;
+        "preflight deployments") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
+        "preflight diagnostics") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
+        "preflight explain") COMPREPLY=($(compgen -W "" -- "$cur")) ;;
+        "preflight fleet") COMPREPLY=($(compgen -W "--subscription --management-group --where --concurrency --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence" -- "$cur")) ;;
+        "preflight identity") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
+        "preflight network") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
+        "preflight region") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
+        "preflight run") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
+        "preflight skus") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
+        "preflight verify") COMPREPLY=($(compgen -W "" -- "$cur")) ;;
+        "resp") COMPREPLY=($(compgen -W "approve cancel compact create delete get items log stream" -- "$cur")) ;;
+        "resp approve") COMPREPLY=($(compgen -W "--deny -m --model --mcp-header -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
+        "resp cancel") COMPREPLY=($(compgen -W "-o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
+        "resp compact") COMPREPLY=($(compgen -W "-m --model -p --previous-response-id --input-file -i --instructions --save --file --image -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
+        "resp create") COMPREPLY=($(compgen -W "-m --model --input-file -i --instructions -p --previous-response-id --stream --no-stream --background --wait --interval --timeout --store --no-store --tool --tool-choice --include --reasoning-effort --max-output-tokens --metadata --compact-threshold --param --file --image --tool-output --exec-tools --max-tool-rounds --tool-timeout --mcp --mcp-approval --mcp-header --image-deployment --save-images --continue --max-resumes -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
+        "resp delete") COMPREPLY=($(compgen -W "--yes -y -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
+        "resp get") COMPREPLY=($(compgen -W "--include --wait --interval --timeout -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
+        "resp items") COMPREPLY=($(compgen -W "--limit --order --after --all --include -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
+        "resp log") COMPREPLY=($(compgen -W "--limit -n -o --output" -- "$cur")) ;;
+        "resp stream") COMPREPLY=($(compgen -W "--starting-after --last --include --max-resumes -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
     esac
     return 0
 }

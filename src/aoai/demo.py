@@ -71,9 +71,10 @@ def tour() -> list[Step]:
         ),
         Step(
             "Start a background response without waiting",
-            "Returns at once with the response id (JSON for scripts).",
+            "Returns at once with the response id (JSON for scripts). The metadata asks the emulator "
+            "for a long answer (4,000 tokens), so there is time to cancel it.",
             ["resp", "create", "Write a long essay about release gates.", "-m", "chat", "--background",
-             "--no-stream", "-o", "json", "--max-output-tokens", "4000"],
+             "--no-stream", "-o", "json", "--metadata", "emulator_output_tokens=4000"],
             capture="background",
             show_json=lambda r: f"id {r['id']} status {r['status']}",
         ),
