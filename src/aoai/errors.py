@@ -93,7 +93,7 @@ class ServiceError(AoaiError):
 
     def one_line(self) -> str:
         prefix = f"{self.status}"
-        if self.code:
+        if self.code and self.code != str(self.status):  # Azure OpenAI repeats the status as the code
             prefix += f" {self.code}"
         text = f"{prefix}: {' '.join(self.message.split())}"
         if self.request_id:
