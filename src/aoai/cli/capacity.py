@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from aoai.cli.common import state
-from aoai.cli.preflight import ArmEndpoint, CaBundle, Cloud, Config, Credential, Subscription
+from aoai.cli.preflight import ArmEndpoint, CaBundle, Cloud, Config, Credential, Subscription, _output_format
 
 OUTPUTS = ("table", "json")
 
@@ -90,9 +90,7 @@ def capacity(
     from aoai.preflight import capacity as core
 
     cli = state()
-    if output is not None and output not in OUTPUTS:
-        raise typer.BadParameter(f"{output!r} is not one of {', '.join(OUTPUTS)}", param_hint="-o/--output")
-    fmt = output or ("table" if cli.stdout_is_tty else "json")
+    fmt = _output_format(output, OUTPUTS)
     options = core.CapacityOptions(
         model=model,
         version=version,

@@ -9,8 +9,6 @@ the table is the fleet summary (accounts × areas) followed by the failing findi
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated
@@ -33,7 +31,10 @@ from aoai.cli.preflight import (
     RequireCmk,
     RetirementDays,
     Skip,
+    _check_evidence_path,
     _output_format,
+    _output_width,
+    _publish,
     _render,
 )
 
@@ -119,14 +120,6 @@ def fleet_table(outcome: RunOutcome, *, width: int | None, color: bool) -> str:
     return f"{text}\nFailing findings ({len(failing)} in {len(targets)} account(s))\n\n{detail}"
 
 
-def _append_step_summary(path: str, markdown: str) -> None:
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
-    except OSError as exc:
-        sys.stderr.write(f"aoai: warning: cannot append to GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}\n")
-
-
 def fleet(
     subscription: Subscriptions = None,
     management_group: ManagementGroups = None,
@@ -151,15 +144,13 @@ def fleet(
 
     Exit 0 when every account is ready, 1 when any is not ready, 4 when any could not be fully checked.
     """
-    from aoai.errors import UsageError
     from aoai.preflight import evidence as evidence_mod
     from aoai.preflight import fleet as core
     from aoai.preflight.policy import PolicyFlags
 
     cli = state()
     fmt = _output_format(output)
-    if evidence is not None and not evidence.expanduser().resolve().parent.is_dir():
-        raise UsageError(f"--evidence {evidence}: directory {evidence.parent} does not exist")
+    _check_evidence_path(evidence)
     options = core.FleetOptions(
         subscriptions=tuple(subscription or ()),
         management_groups=tuple(management_group or ()),
@@ -188,17 +179,7 @@ def fleet(
         outcome = core.run_fleet(prepared, cli.env)
     # The evidence (~50 KB per account, redacted and digested) only when it is printed or written.
     document = evidence_mod.build(outcome) if fmt == "json" or evidence is not None else {}
-    columns = cli.env.get("COLUMNS", "")
-    width = int(columns) if columns.isdigit() else 100
-    if cli.stdout_is_tty:
-        width = shutil.get_terminal_size((width, 24)).columns
+    width = _output_width()
     color = cli.color and cli.stdout_is_tty
     text = fleet_table(outcome, width=width, color=color) if fmt == "table" else _render(fmt, outcome, document, width)
-    if evidence is not None:
-        evidence_mod.write_atomic(evidence, evidence_mod.dumps(document))
-    summary = cli.env.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        _append_step_summary(summary, text if fmt == "markdown" else _render("markdown", outcome, document, None))
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
-    raise typer.Exit(int(outcome.report.exit_code))
+    _publish(fmt, text, outcome, document, evidence)

@@ -12,7 +12,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -78,11 +78,12 @@ Endpoint = Annotated[
 ]
 
 
-def _output_format(output: str | None) -> str:
+def _output_format(output: str | None, choices: tuple[str, ...] = OUTPUTS) -> str:
+    """``-o/--output``: one of ``choices``; by default a table on a TTY, JSON otherwise."""
     if output is None:
         return "table" if state().stdout_is_tty else "json"
-    if output not in OUTPUTS:
-        raise typer.BadParameter(f"{output!r} is not one of {', '.join(OUTPUTS)}", param_hint="-o/--output")
+    if output not in choices:
+        raise typer.BadParameter(f"{output!r} is not one of {', '.join(choices)}", param_hint="-o/--output")
     return output
 
 
@@ -112,10 +113,49 @@ def _render(fmt: str, outcome: Any, document: dict[str, Any], width: int | None)
     )
 
 
-def _execute(area: Area | None, **options: Any) -> None:
+def _check_evidence_path(path: Path | None) -> None:
+    """``--evidence``: its directory must exist (checked before anything is read)."""
     from aoai.errors import UsageError
-    from aoai.preflight import RunOptions, execute_run, prepare
+
+    if path is not None and not path.expanduser().resolve().parent.is_dir():
+        raise UsageError(f"--evidence {path}: directory {path.parent} does not exist")
+
+
+def _output_width() -> int:
+    """The terminal's width on a TTY, else ``COLUMNS``, else 100."""
+    cli = state()
+    columns = cli.env.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() else 100
+    if cli.stdout_is_tty:
+        width = shutil.get_terminal_size((width, 24)).columns
+    return width
+
+
+def _append_step_summary(path: str, markdown: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
+    except OSError as exc:
+        sys.stderr.write(f"aoai: warning: cannot append to GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}\n")
+
+
+def _publish(fmt: str, text: str, outcome: Any, document: dict[str, Any], evidence_path: Path | None) -> NoReturn:
+    """Write the evidence (``--evidence``), append Markdown to ``GITHUB_STEP_SUMMARY`` when set,
+    print ``text`` and exit with the verdict's code."""
     from aoai.preflight import evidence as evidence_mod
+
+    if evidence_path is not None:
+        evidence_mod.write_atomic(evidence_path, evidence_mod.dumps(document))
+    summary = state().env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        _append_step_summary(summary, text if fmt == "markdown" else _render("markdown", outcome, document, None))
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+    raise typer.Exit(int(outcome.report.exit_code))
+
+
+def _execute(area: Area | None, **options: Any) -> None:
+    from aoai.preflight import RunOptions, execute_run, prepare
     from aoai.preflight.policy import PolicyFlags
 
     cli = state()
@@ -145,29 +185,10 @@ def _execute(area: Area | None, **options: Any) -> None:
         endpoint=options["endpoint"],
     )
     evidence_path: Path | None = options["evidence"]
-    if evidence_path is not None and not evidence_path.expanduser().resolve().parent.is_dir():
-        raise UsageError(f"--evidence {evidence_path}: directory {evidence_path.parent} does not exist")
+    _check_evidence_path(evidence_path)
     prepared = prepare(run_options, cli.env, Path.cwd())
     outcome, document = execute_run(prepared, cli.env, endpoint=options["endpoint"])
-    columns = cli.env.get("COLUMNS", "")
-    width = int(columns) if columns.isdigit() else 100
-    if cli.stdout_is_tty:
-        width = shutil.get_terminal_size((width, 24)).columns
-    text = _render(fmt, outcome, document, width)
-    if evidence_path is not None:
-        evidence_mod.write_atomic(evidence_path, evidence_mod.dumps(document))
-    summary = cli.env.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        markdown = text if fmt == "markdown" else _render("markdown", outcome, document, None)
-        try:
-            with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
-        except OSError as exc:
-            reason = exc.strerror or exc
-            sys.stderr.write(f"aoai: warning: cannot append to GITHUB_STEP_SUMMARY ({summary}): {reason}\n")
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
-    raise typer.Exit(int(outcome.report.exit_code))
+    _publish(fmt, _render(fmt, outcome, document, _output_width()), outcome, document, evidence_path)
 
 
 def _command(area: Area | None) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from aoai.config import ArmSettings
@@ -19,6 +19,35 @@ if TYPE_CHECKING:
     from aoai.preflight.policy import Policy, PolicyFlags
     from aoai.preflight.report import Area
     from aoai.preflight.snapshot import Target
+
+
+class ConnectionFlags(Protocol):
+    """The ARM connection flags every preflight command takes (``RunOptions``, the fleet's and
+    capacity's options)."""
+
+    @property
+    def arm_endpoint(self) -> str | None: ...
+    @property
+    def cloud(self) -> str | None: ...
+    @property
+    def credential(self) -> str | None: ...
+    @property
+    def ca_bundle(self) -> str | None: ...
+
+
+def connection_settings(flags: ConnectionFlags, env: Mapping[str, str]) -> ArmSettings:
+    """ARM settings from the connection flags, env and profile. The subscription is left to the
+    caller (``settings.subscription`` is only the env/profile default)."""
+    from aoai.config import arm_settings
+
+    return arm_settings(
+        env,
+        arm_endpoint=flags.arm_endpoint,
+        cloud=flags.cloud,
+        credential=flags.credential,
+        ca_bundle_flag=flags.ca_bundle,
+        subscription=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -86,20 +115,11 @@ def resolve_target(options: RunOptions, policy: Policy, env_subscription: str | 
 
 def prepare(options: RunOptions, env: Mapping[str, str], cwd: Path) -> Prepared:
     """Resolve policy file + flags, target, selection and ARM settings (no network)."""
-    from aoai.config import arm_settings
     from aoai.preflight.engine import Selection
-    from aoai.preflight.policy import PolicyFlags, find_policy_file, load_policy_file, merge_flags
+    from aoai.preflight.policy import load_policy
 
-    policy_file = load_policy_file(find_policy_file(options.config, cwd, env))
-    policy = merge_flags(policy_file.policy, options.flags or PolicyFlags())
-    settings = arm_settings(
-        env,
-        arm_endpoint=options.arm_endpoint,
-        cloud=options.cloud,
-        credential=options.credential,
-        ca_bundle_flag=options.ca_bundle,
-        subscription=None,
-    )
+    policy = load_policy(options.config, options.flags, cwd, env)
+    settings = connection_settings(options, env)
     target = resolve_target(options, policy, settings.subscription)
     selection = Selection.build(policy, area=options.area, probe=options.probe)
     return Prepared(target=target, policy=policy, selection=selection, settings=settings)

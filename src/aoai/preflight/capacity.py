@@ -700,7 +700,7 @@ def prepare(options: CapacityOptions, env: Mapping[str, str], cwd: Path) -> Prep
     """Validate options and resolve settings (no network). The policy file (``--config``, else
     ./aoai.toml when present) supplies the catalog overrides, ``retirement_days`` and a default
     subscription, as for ``aoai preflight run``."""
-    from aoai.config import arm_settings
+    from aoai.preflight import connection_settings
     from aoai.preflight.policy import find_policy_file, load_policy_file
     from aoai.preflight.snapshot import Target
 
@@ -714,14 +714,7 @@ def prepare(options: CapacityOptions, env: Mapping[str, str], cwd: Path) -> Prep
         responses_only=options.responses_only,
         retirement_days=options.retirement_days if options.retirement_days is not None else policy.retirement_days,
     )
-    settings = arm_settings(
-        env,
-        arm_endpoint=options.arm_endpoint,
-        cloud=options.cloud,
-        credential=options.credential,
-        ca_bundle_flag=options.ca_bundle,
-        subscription=None,
-    )
+    settings = connection_settings(options, env)
     spec = policy.target
     subscription = (
         options.subscription

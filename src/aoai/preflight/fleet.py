@@ -208,8 +208,8 @@ def prepare(options: FleetOptions, env: Mapping[str, str], cwd: Path) -> FleetPr
 
     The policy file's target (subscription / group / account) names one account and is ignored:
     the fleet's accounts are the query's."""
-    from aoai.config import arm_settings
-    from aoai.preflight.policy import PolicyFlags, find_policy_file, load_policy_file, merge_flags
+    from aoai.preflight import connection_settings
+    from aoai.preflight.policy import load_policy
 
     subscriptions = _unique(s.strip() for s in options.subscriptions)
     groups = _unique(g.strip() for g in options.management_groups)
@@ -226,16 +226,8 @@ def prepare(options: FleetOptions, env: Mapping[str, str], cwd: Path) -> FleetPr
     if not 1 <= options.concurrency <= MAX_CONCURRENCY:
         raise UsageError(f"--concurrency must be from 1 to {MAX_CONCURRENCY}, not {options.concurrency}")
     where = tuple(check_where(w) for w in options.where)
-    policy_file = load_policy_file(find_policy_file(options.config, cwd, env))
-    policy = merge_flags(policy_file.policy, options.flags or PolicyFlags())
-    settings = arm_settings(
-        env,
-        arm_endpoint=options.arm_endpoint,
-        cloud=options.cloud,
-        credential=options.credential,
-        ca_bundle_flag=options.ca_bundle,
-        subscription=None,
-    )
+    policy = load_policy(options.config, options.flags, cwd, env)
+    settings = connection_settings(options, env)
     selection = Selection.build(policy)
     return FleetPrepared(
         scope=FleetScope(subscriptions, groups),

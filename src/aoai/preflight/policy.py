@@ -570,3 +570,8 @@ def merge_flags(policy: Policy, flags: PolicyFlags) -> Policy:
     if flags.require_cmk is not None:
         changes["require_cmk"] = flags.require_cmk
     return replace(policy, **changes)
+
+
+def load_policy(config: str | None, flags: PolicyFlags | None, cwd: Path, env: Mapping[str, str]) -> Policy:
+    """The policy file (``--config``, else ./aoai.toml when present) with the flags over it."""
+    return merge_flags(load_policy_file(find_policy_file(config, cwd, env)).policy, flags or PolicyFlags())

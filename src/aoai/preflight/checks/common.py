@@ -138,6 +138,11 @@ def finding(
     )
 
 
+def no_deployments(check_id: str, snapshot: AccountSnapshot) -> list[Finding]:
+    """The one skip finding of a per-deployment check when the account has no deployments."""
+    return [finding(check_id, snapshot, Status.SKIP, f"Account {snapshot.target.account} has no deployments")]
+
+
 def account_label(snapshot: AccountSnapshot) -> str:
     location = snapshot.location
     return f"Account {snapshot.target.account}" + (f" in {location}" if location else "")

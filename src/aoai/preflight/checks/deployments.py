@@ -17,6 +17,7 @@ from aoai.preflight.checks.common import (
     items,
     model_label,
     need,
+    no_deployments,
     parse_date,
     props,
 )
@@ -226,7 +227,7 @@ def _compare(snapshot: AccountSnapshot, required: RequiredDeployment, deployment
 def deployments_provisioned(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     found = deployments(snapshot)
     if not found:
-        return [finding("AOAI203", snapshot, Status.SKIP, f"Account {snapshot.target.account} has no deployments")]
+        return no_deployments("AOAI203", snapshot)
     results = []
     for deployment in found:
         name = str(deployment.get("name"))
@@ -358,7 +359,7 @@ def _replacement(entry: dict[str, Any]) -> str | None:
 def model_lifecycle(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     found = deployments(snapshot)
     if not found:
-        return [finding("AOAI205", snapshot, Status.SKIP, f"Account {snapshot.target.account} has no deployments")]
+        return no_deployments("AOAI205", snapshot)
     need(snapshot, "location_models")
     now = snapshot.now
     location = snapshot.location or "the account's location"
@@ -447,7 +448,7 @@ def model_lifecycle(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
 def upgrade_option(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     found = deployments(snapshot)
     if not found:
-        return [finding("AOAI206", snapshot, Status.SKIP, f"Account {snapshot.target.account} has no deployments")]
+        return no_deployments("AOAI206", snapshot)
     need(snapshot, "location_models")
     results = []
     for deployment in found:
@@ -507,7 +508,7 @@ def upgrade_option(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
 def content_filter(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     found = deployments(snapshot)
     if not found:
-        return [finding("AOAI207", snapshot, Status.SKIP, f"Account {snapshot.target.account} has no deployments")]
+        return no_deployments("AOAI207", snapshot)
     results = []
     for deployment in found:
         name = str(deployment.get("name"))

@@ -15,14 +15,11 @@ from aoai.preflight.checks.common import (
     finding,
     items,
     model_label,
+    no_deployments,
 )
 from aoai.preflight.policy import Policy
 from aoai.preflight.report import Area, Finding, Severity, Status
 from aoai.preflight.snapshot import AccountSnapshot
-
-
-def _no_deployments(check_id: str, snapshot: AccountSnapshot) -> list[Finding]:
-    return [finding(check_id, snapshot, Status.SKIP, f"Account {snapshot.target.account} has no deployments")]
 
 
 @check(
@@ -50,7 +47,7 @@ def _no_deployments(check_id: str, snapshot: AccountSnapshot) -> list[Finding]:
 def sku_offered(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     found = deployments(snapshot)
     if not found:
-        return _no_deployments("AOAI301", snapshot)
+        return no_deployments("AOAI301", snapshot)
     models = items(snapshot, "location_models")
     location = snapshot.location or "the account's location"
     results = []
@@ -193,7 +190,7 @@ def _usage_name(entry: dict[str, Any] | None, sku: str | None, model: str) -> st
 def quota_headroom(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     found = deployments(snapshot)
     if not found:
-        return _no_deployments("AOAI303", snapshot)
+        return no_deployments("AOAI303", snapshot)
     models = items(snapshot, "location_models")
     usages = {
         str((u.get("name") or {}).get("value", "")).lower(): u

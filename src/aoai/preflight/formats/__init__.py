@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from aoai.preflight.report import Area, FailOn, Finding, Report, Status, Verdict
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from aoai.preflight.checks import CheckInfo
 
 
@@ -109,6 +111,39 @@ def render(
     if json_renderer is None:
         raise ValueError("the json format is the evidence document: render it with aoai.preflight.evidence")
     return json_renderer(report)
+
+
+# ---- rich helpers shared by the terminal tables (rich imported on first use) ----
+
+
+def string_console(width: int, color: bool) -> Console:
+    """A rich console that renders into a string at ``width`` columns: ANSI colours only with
+    ``color``, no markup, emoji or highlighting (every value is printed as written)."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    return Console(
+        file=StringIO(),
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        legacy_windows=False,
+        soft_wrap=False,
+    )
+
+
+def console_text(console: Console) -> str:
+    """What was printed to a :func:`string_console`."""
+    from io import StringIO
+
+    file = console.file
+    assert isinstance(file, StringIO)
+    return file.getvalue()
 
 
 # ---- helpers shared by the format modules (plain data, no rendering) ----

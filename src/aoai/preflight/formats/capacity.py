@@ -8,32 +8,15 @@ as ``Text``, never as markup. Without ``color`` no escape code is emitted.
 
 from __future__ import annotations
 
-from io import StringIO
-
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from aoai.preflight.capacity import CapacityResult, Row
+from aoai.preflight.formats import console_text, string_console
 
 DEFAULT_WIDTH = 120
 _LIFECYCLE_SHORT = {"GenerallyAvailable": "GA"}
-
-
-def _console(width: int | None, color: bool) -> Console:
-    return Console(
-        file=StringIO(),
-        width=width or DEFAULT_WIDTH,
-        color_system="standard" if color else None,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        legacy_windows=False,
-        soft_wrap=False,
-    )
 
 
 def _number(value: int | None, *, unknown: str = "?") -> Text:
@@ -82,7 +65,7 @@ def _header(result: CapacityResult) -> Text:
 
 
 def render(result: CapacityResult, *, width: int | None = None, color: bool = False) -> str:
-    console = _console(width, color)
+    console = string_console(width or DEFAULT_WIDTH, color)
     console.print(_header(result), overflow="fold")
     if result.rows:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -117,6 +100,4 @@ def render(result: CapacityResult, *, width: int | None = None, color: bool = Fa
         console.print(Text(f"Left out: {label} — {skipped.reason}", style="dim"), overflow="fold")
     for note in result.notes:
         console.print(Text(f"Note: {note}", style="yellow"), overflow="fold")
-    file = console.file
-    assert isinstance(file, StringIO)
-    return file.getvalue()
+    return console_text(console)

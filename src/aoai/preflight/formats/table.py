@@ -12,11 +12,9 @@ each cell the worst status of that area.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from io import StringIO
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -26,8 +24,10 @@ from aoai.preflight.formats import (
     account_name,
     all_targets,
     area_of,
+    console_text,
     counts_of,
     findings_of,
+    string_console,
     title_of,
     waiver_text,
     worst_status,
@@ -53,27 +53,6 @@ VERDICT_STYLES: dict[Verdict, str] = {
     Verdict.NOT_READY: "bold red",
     Verdict.INCOMPLETE: "bold magenta",
 }
-
-
-def _console(width: int | None, color: bool) -> Console:
-    return Console(
-        file=StringIO(),
-        width=width or DEFAULT_WIDTH,
-        color_system="standard" if color else None,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        legacy_windows=False,
-        soft_wrap=False,
-    )
-
-
-def _output(console: Console) -> str:
-    file = console.file
-    assert isinstance(file, StringIO)
-    return file.getvalue()
 
 
 def _status(status: Status) -> Text:
@@ -127,7 +106,7 @@ def render(
     width: int | None = None,
     color: bool = False,
 ) -> str:
-    console = _console(width, color)
+    console = string_console(width or DEFAULT_WIDTH, color)
     targets = all_targets(report)
     verdicts = {t: report.verdict_for([f for f in report.findings if f.target == t]) for t in targets}
     if not targets:
@@ -164,7 +143,7 @@ def render(
         console.print()
         for note in report.notes:
             console.print(Text(f"Note: {note}", style="yellow"), overflow="fold")
-    return _output(console)
+    return console_text(console)
 
 
 def render_fleet_summary(
@@ -179,7 +158,7 @@ def render_fleet_summary(
     Columns are the areas that have at least one finding, in the order of ``Area``; a dash means
     no check of that area ran for that account.
     """
-    console = _console(width, color)
+    console = string_console(width or DEFAULT_WIDTH, color)
     targets = all_targets(report)
     by_cell: dict[tuple[str, Area | None], list[Status]] = {}
     for finding in report.findings:
@@ -215,4 +194,4 @@ def render_fleet_summary(
     if report.notes:
         for note in report.notes:
             console.print(Text(f"Note: {note}", style="yellow"), overflow="fold")
-    return _output(console)
+    return console_text(console)
