@@ -178,7 +178,7 @@ def test_exhausted_retries_give_one_line_with_the_request_id() -> None:
     assert len(sleeps) == 3
     line = info.value.one_line()
     assert "\n" not in line
-    assert line.startswith("429 429: failure 429 (request id req-429)")
+    assert line.startswith("429: failure 429 (request id req-429)")
     assert "gave up after 3 retries" in line
 
 

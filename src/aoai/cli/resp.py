@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -127,6 +127,26 @@ Timeout = Annotated[
     ),
 ]
 
+
+# Options that several commands share with a help text of their own: names and metavar live here.
+def _model(help: str) -> Any:
+    return typer.Option("-m", "--model", metavar="DEPLOYMENT", help=help, show_default=False)
+
+
+def _previous_response_id(help: str) -> Any:
+    return typer.Option("-p", "--previous-response-id", metavar="ID", help=help, show_default=False)
+
+
+def _input_file(help: str) -> Any:
+    return typer.Option("--input-file", metavar="PATH", help=help, show_default=False)
+
+
+def _instructions(help: str) -> Any:
+    return typer.Option("-i", "--instructions", metavar="TEXT", help=help, show_default=False)
+
+
+Model = Annotated[str | None, _model("Deployment name (not the model name); env AOAI_DEPLOYMENT.")]
+
 _TOOLS = "Files, tools, MCP, images, transcripts"
 Files = Annotated[
     list[str] | None,
@@ -203,6 +223,10 @@ def _session(conn: _Conn, headers: dict[str, str] | None = None) -> Session:
     )
 
 
+def _values(include: list[Include] | None) -> list[str]:
+    return [value.value for value in include or []]
+
+
 def _read_text(path: str) -> str:
     from aoai.responses.inputs import read_text_file
 
@@ -256,35 +280,13 @@ def create(
     text: Annotated[
         str | None, typer.Argument(metavar="[TEXT]", help="The input text (or --input-file).", show_default=False)
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "-m",
-            "--model",
-            metavar="DEPLOYMENT",
-            help="Deployment name (not the model name); env AOAI_DEPLOYMENT.",
-            show_default=False,
-        ),
-    ] = None,
+    model: Model = None,
     input_file: Annotated[
         str | None,
-        typer.Option(
-            "--input-file",
-            metavar="PATH",
-            help="Input from a file, - for stdin: plain text, one input item, or a JSON list of items.",
-            show_default=False,
-        ),
+        _input_file("Input from a file, - for stdin: plain text, one input item, or a JSON list of items."),
     ] = None,
-    instructions: Annotated[
-        str | None,
-        typer.Option("-i", "--instructions", metavar="TEXT", help="System/developer instructions.", show_default=False),
-    ] = None,
-    previous_response_id: Annotated[
-        str | None,
-        typer.Option(
-            "-p", "--previous-response-id", metavar="ID", help="Continue from this response.", show_default=False
-        ),
-    ] = None,
+    instructions: Annotated[str | None, _instructions("System/developer instructions.")] = None,
+    previous_response_id: Annotated[str | None, _previous_response_id("Continue from this response.")] = None,
     stream: Annotated[
         bool | None,
         typer.Option(
@@ -535,7 +537,7 @@ def create(
             store=store,
             tools=tool or [],
             tool_choice=tool_choice,
-            include=[value.value for value in include or []],
+            include=_values(include),
             reasoning_effort=reasoning_effort.value if reasoning_effort is not None else None,
             max_output_tokens=max_output_tokens,
             metadata=metadata or [],
@@ -597,11 +599,26 @@ def create(
                     first=response,
                 )
                 elapsed = None
-            summary = run.summarize(response, elapsed=elapsed)
-            summary.calls = []  # shown in full by show_turn_end
-            render.show_response(term, output, render.for_display(term, output, response), summary)
-            _end_turn(term, output, prepared, response, deployment)
-            _raise_if_ended(summary)
+            _show_turn(term, output, prepared, response, deployment, elapsed=elapsed)
+
+
+def _show_turn(
+    term: Terminal,
+    output: OutputFormat,
+    prepared: Prepared,
+    response: dict[str, object],
+    deployment: str,
+    *,
+    elapsed: float | None,
+) -> None:
+    """A finished, non-streamed turn: the response, what it left to do, and its exit status."""
+    from aoai.responses import render, run
+
+    summary = run.summarize(response, elapsed=elapsed)
+    summary.calls = []  # shown in full by show_turn_end
+    render.show_response(term, output, render.for_display(term, output, response), summary)
+    _end_turn(term, output, prepared, response, deployment)
+    _raise_if_ended(summary)
 
 
 def _end_turn(
@@ -629,14 +646,7 @@ def approve(
     request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The mcp_approval_request item id (mcpr_…).")],
     deny: Annotated[bool, typer.Option("--deny", help="Refuse the call instead of approving it.")] = False,
     model: Annotated[
-        str | None,
-        typer.Option(
-            "-m",
-            "--model",
-            metavar="DEPLOYMENT",
-            help="Deployment name; default: the one the journal recorded for ID, else AOAI_DEPLOYMENT.",
-            show_default=False,
-        ),
+        str | None, _model("Deployment name; default: the one the journal recorded for ID, else AOAI_DEPLOYMENT.")
     ] = None,
     mcp_header: McpHeaders = None,
     output: Output = OutputFormat.TEXT,
@@ -662,7 +672,7 @@ def approve(
       aoai resp approve resp_123 mcpr_456 --mcp-header docs:Authorization=DOCS_MCP_AUTH -o json
     """
     with _interruptible():
-        from aoai.responses import inputs, render, run, workflow
+        from aoai.responses import inputs, run, workflow
 
         inputs.check_response_id(response_id)
         term = _terminal()
@@ -679,11 +689,7 @@ def approve(
                 env=state().env,
             )
             response, took = run.create(session, body)
-        summary = run.summarize(response, elapsed=took)
-        summary.calls = []
-        render.show_response(term, output, render.for_display(term, output, response), summary)
-        _end_turn(term, output, workflow.Prepared(body=body), response, deployment)
-        _raise_if_ended(summary)
+        _show_turn(term, output, workflow.Prepared(body=body), response, deployment, elapsed=took)
 
 
 @app.command(short_help="Retrieve a response (text, or the object with -o json).")
@@ -717,7 +723,7 @@ def get(
         from aoai.responses import inputs, render, run, tools
 
         inputs.check_response_id(response_id)
-        includes = [value.value for value in include or []]
+        includes = _values(include)
         term = _terminal()
         with _session(_Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)) as session:
             if wait:
@@ -793,30 +799,14 @@ def stream(
         term = _terminal()
         notices = render.Notices()
         with _session(_Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)) as session:
-            journal = session.journal
-            if last:
-                entry = journal.latest(endpoint_host=session.endpoint_host) if journal is not None else None
-                if entry is None:
-                    raise UsageError(f"the journal has no response for {session.endpoint_host} yet")
-                response_id = entry.id
-                notices(f"following {response_id}, the most recent response in the journal")
-            assert response_id is not None
-            after = starting_after
-            if after is None and journal is not None:
-                known = journal.get(response_id)
-                if known is not None and known.last_sequence is not None:
-                    after = known.last_sequence
-                    notices(
-                        f"continuing after event {after}, the last one this machine saw "
-                        "(--starting-after 0 replays the whole stream)"
-                    )
+            response_id, after = run.follow_point(session, response_id, starting_after=starting_after, notify=notices)
             with render.stream_sink(output, term, catch_up=after is None) as sink:
                 summary = run.stream_follow(
                     session,
                     response_id,
                     sink,
                     starting_after=after,
-                    include=[value.value for value in include or []],
+                    include=_values(include),
                     max_resumes=max_resumes,
                     on_resume=notices.resume,
                 )
@@ -898,41 +888,12 @@ def compact(
     text: Annotated[
         str | None, typer.Argument(metavar="[TEXT]", help="Text to compact (or --input-file / -p).", show_default=False)
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "-m",
-            "--model",
-            metavar="DEPLOYMENT",
-            help="Deployment name (not the model name); env AOAI_DEPLOYMENT.",
-            show_default=False,
-        ),
-    ] = None,
+    model: Model = None,
     previous_response_id: Annotated[
-        str | None,
-        typer.Option(
-            "-p",
-            "--previous-response-id",
-            metavar="ID",
-            help="Compact the conversation up to this response.",
-            show_default=False,
-        ),
+        str | None, _previous_response_id("Compact the conversation up to this response.")
     ] = None,
-    input_file: Annotated[
-        str | None,
-        typer.Option(
-            "--input-file",
-            metavar="PATH",
-            help="Items to compact: a JSON list (or text), - for stdin.",
-            show_default=False,
-        ),
-    ] = None,
-    instructions: Annotated[
-        str | None,
-        typer.Option(
-            "-i", "--instructions", metavar="TEXT", help="Instructions for the compaction.", show_default=False
-        ),
-    ] = None,
+    input_file: Annotated[str | None, _input_file("Items to compact: a JSON list (or text), - for stdin.")] = None,
+    instructions: Annotated[str | None, _instructions("Instructions for the compaction.")] = None,
     save: Annotated[
         str | None,
         typer.Option(
@@ -963,9 +924,7 @@ def compact(
       aoai resp create --input-file compacted.json -m chat
     """
     with _interruptible():
-        from pathlib import Path
-
-        from aoai.responses import attachments, inputs, render, run
+        from aoai.responses import attachments, inputs, render, run, workflow
 
         body = inputs.build_compact_body(
             model=_deployment(model),
@@ -975,20 +934,12 @@ def compact(
             previous_response_id=previous_response_id,
             instructions=instructions,
         )
-        target = Path(save).expanduser() if save else None
-        if target is not None and not target.parent.is_dir():
-            raise UsageError(f"--save {save}: the folder {target.parent} does not exist")
+        target = workflow.compact_target(save)
         term = _terminal()
         with _session(_Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)) as session:
             result = run.compact(session, body)
         if target is not None:
-            import json
-
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_text(
-                json.dumps(result.get("output") or [], indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
-            tmp.replace(target)
+            workflow.save_compacted(target, result)
         render.show_compaction(term, output, result, str(target) if target is not None else None)
 
 
@@ -1036,7 +987,7 @@ def items(
                 limit=limit,
                 order=order.value if order is not None else None,
                 after=after,
-                include=[value.value for value in include or []],
+                include=_values(include),
                 follow=all_pages,
             )
             render.show_items(term, output, pages, follow=all_pages)
@@ -1060,11 +1011,5 @@ def log(
     """
     with _interruptible():
         from aoai.responses import render, run
-        from aoai.responses.journal import Journal
 
-        path = run.journal_path(state().env)
-        entries = []
-        if path.exists():
-            with Journal.open(path) as journal:
-                entries = journal.list(limit=limit)
-        render.show_log(_terminal(), output, entries)
+        render.show_log(_terminal(), output, run.journal_entries(state().env, limit=limit))

@@ -18,10 +18,10 @@ import httpx
 
 from aoai import auth as auth_mod
 from aoai import config
-from aoai.errors import AoaiError, Interrupted, ResponseEnded
+from aoai.errors import AoaiError, Interrupted, ResponseEnded, UsageError
 from aoai.responses import TERMINAL_STATUSES, Status
 from aoai.responses.client import ResponsesClient, RetryNotice
-from aoai.responses.journal import FILE_NAME, Journal, JournalRecorder
+from aoai.responses.journal import FILE_NAME, Journal, JournalEntry, JournalRecorder
 from aoai.responses.stream import ERROR, TEXT_DELTA, EventStream, ResumeNotice, StreamEvent
 
 
@@ -78,6 +78,15 @@ def open_journal(env: Mapping[str, str], notify: Callable[[str], None]) -> Journ
     except (OSError, sqlite3.Error) as exc:
         notify(f"cannot open the journal {path} ({exc}); continuing without it (--no-journal hides this)")
         return None
+
+
+def journal_entries(env: Mapping[str, str], *, limit: int) -> list[JournalEntry]:
+    """``aoai resp log``: the newest entries first; none (and no file created) before the first response."""
+    path = journal_path(env)
+    if not path.exists():
+        return []
+    with Journal.open(path) as journal:
+        return journal.list(limit=limit)
 
 
 def open_session(
@@ -290,6 +299,30 @@ def stream_create(
 ) -> Summary:
     stream = EventStream.create(session.client, body, max_resumes=max_resumes, on_resume=on_resume)
     return consume(session, stream, sink, deployment=str(body.get("model")))
+
+
+def follow_point(
+    session: Session, response_id: str | None, *, starting_after: int | None, notify: Callable[[str], None]
+) -> tuple[str, int | None]:
+    """``aoai resp stream``: the response to follow (None: the journal's latest for this endpoint) and
+    the event to continue after (default: the last one the journal saw)."""
+    journal = session.journal
+    if response_id is None:
+        entry = journal.latest(endpoint_host=session.endpoint_host) if journal is not None else None
+        if entry is None:
+            raise UsageError(f"the journal has no response for {session.endpoint_host} yet")
+        response_id = entry.id
+        notify(f"following {response_id}, the most recent response in the journal")
+    after = starting_after
+    if after is None and journal is not None:
+        known = journal.get(response_id)
+        if known is not None and known.last_sequence is not None:
+            after = known.last_sequence
+            notify(
+                f"continuing after event {after}, the last one this machine saw "
+                "(--starting-after 0 replays the whole stream)"
+            )
+    return response_id, after
 
 
 def stream_follow(

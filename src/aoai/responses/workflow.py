@@ -10,6 +10,7 @@ message (TEXT or ``--input-file``, with ``--file`` / ``--image`` parts in it).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,3 +232,18 @@ def approval_body(
     if reused:
         body["tools"] = reused
     return body
+
+
+def compact_target(save: str | None) -> Path | None:
+    """``aoai resp compact --save FILE``: where to write, refused before anything is sent."""
+    target = Path(save).expanduser() if save else None
+    if target is not None and not target.parent.is_dir():
+        raise UsageError(f"--save {save}: the folder {target.parent} does not exist")
+    return target
+
+
+def save_compacted(target: Path, result: Mapping[str, Any]) -> None:
+    """The compacted output items as JSON, ready for ``create --input-file`` (replaced in one step)."""
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(result.get("output") or [], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(target)
