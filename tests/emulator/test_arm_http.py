@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from aoai.emulator import server
-from aoai.emulator.arm import KqlError, parse_kql
+from aoai.emulator.arm_kql import KqlError, parse_kql
 from tests.conftest import FAKE_TOKEN, inject_fault
 
 SUB = "00000000-0000-0000-0000-000000000001"

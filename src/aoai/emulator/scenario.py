@@ -1,7 +1,7 @@
 """Scenarios: the subscriptions, accounts, deployments, models and settings the emulator serves.
 
 A scenario is plain data. ``load_scenario`` builds one from a built-in name (``default``,
-``fleet:N``) or from a TOML file; ``aoai.emulator.arm`` turns it into ARM JSON. Dates that must
+``fleet:N``) or from a TOML file; ``aoai.emulator.arm_payloads`` turns it into ARM JSON. Dates that must
 stay meaningful over time (model retirement, SKU deprecation) are given in TOML as offsets from
 the moment the scenario is loaded (``inference_in_days = 40``), so "retires in 40 days" stays
 true whenever the emulator starts. Every loading problem raises ``ValueError`` with a one-line
