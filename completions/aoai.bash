@@ -30,6 +30,8 @@ _aoai_completion() {
             "resp:get") path="resp get" ;;
             "resp:items") path="resp items" ;;
             "resp:log") path="resp log" ;;
+            "resp:resume-stream") path="resp resume-stream" ;;
+            "resp:retrieve") path="resp retrieve" ;;
             "resp:stream") path="resp stream" ;;
         esac
     done
@@ -63,6 +65,14 @@ _aoai_completion() {
         "resp items:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
         "resp log:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
         "resp log:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp resume-stream:--include") COMPREPLY=($(compgen -W "file_search_call.results web_search_call.results web_search_call.action.sources message.input_image.image_url computer_call_output.output.image_url code_interpreter_call.outputs reasoning.encrypted_content message.output_text.logprobs" -- "$cur")); return 0 ;;
+        "resp resume-stream:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp resume-stream:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp resume-stream:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
+        "resp retrieve:--include") COMPREPLY=($(compgen -W "file_search_call.results web_search_call.results web_search_call.action.sources message.input_image.image_url computer_call_output.output.image_url code_interpreter_call.outputs reasoning.encrypted_content message.output_text.logprobs" -- "$cur")); return 0 ;;
+        "resp retrieve:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp retrieve:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
+        "resp retrieve:--auth") COMPREPLY=($(compgen -W "key entra" -- "$cur")); return 0 ;;
         "resp stream:--include") COMPREPLY=($(compgen -W "file_search_call.results web_search_call.results web_search_call.action.sources message.input_image.image_url computer_call_output.output.image_url code_interpreter_call.outputs reasoning.encrypted_content message.output_text.logprobs" -- "$cur")); return 0 ;;
         "resp stream:-o") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
         "resp stream:--output") COMPREPLY=($(compgen -W "text json jsonl" -- "$cur")); return 0 ;;
@@ -86,7 +96,7 @@ _aoai_completion() {
         "preflight run") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
         "preflight skus") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
         "preflight verify") COMPREPLY=($(compgen -W "" -- "$cur")) ;;
-        "resp") COMPREPLY=($(compgen -W "approve cancel compact create delete get items log stream" -- "$cur")) ;;
+        "resp") COMPREPLY=($(compgen -W "approve cancel compact create delete get items log resume-stream retrieve stream" -- "$cur")) ;;
         "resp approve") COMPREPLY=($(compgen -W "--deny -m --model --mcp-header -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
         "resp cancel") COMPREPLY=($(compgen -W "-o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
         "resp compact") COMPREPLY=($(compgen -W "-m --model -p --previous-response-id --input-file -i --instructions --save --file --image -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
@@ -95,6 +105,8 @@ _aoai_completion() {
         "resp get") COMPREPLY=($(compgen -W "--include --wait --interval --timeout -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
         "resp items") COMPREPLY=($(compgen -W "--limit --order --after --all --include -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
         "resp log") COMPREPLY=($(compgen -W "--limit -n -o --output" -- "$cur")) ;;
+        "resp resume-stream") COMPREPLY=($(compgen -W "--starting-after --last --include --max-resumes -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
+        "resp retrieve") COMPREPLY=($(compgen -W "--include --wait --interval --timeout -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
         "resp stream") COMPREPLY=($(compgen -W "--starting-after --last --include --max-resumes -o --output --endpoint --auth --scope --ca-bundle --max-retries --no-journal" -- "$cur")) ;;
     esac
     return 0

@@ -92,10 +92,27 @@ def test_input_file_forms_and_previous_response(aoai: AoaiRunner, tmp_path: Path
     assert piped.code == 0 and piped.stdout == direct.stdout
 
 
+def test_retrieve_and_resume_stream_are_the_design_names_get_and_stream_their_aliases(aoai: AoaiRunner) -> None:
+    listing = aoai("resp", "--help").stdout
+    for name in ("retrieve", "get", "resume-stream", "stream"):
+        assert f"\n  {name} " in listing
+    assert aoai("resp", "get", "--help").stdout.replace("resp get", "resp retrieve") == aoai(
+        "resp", "retrieve", "--help"
+    ).stdout
+    full = aoai("resp", "create", "Stream me", "-m", MODEL, "--stream", "--background")
+    rid = full.stderr.strip().splitlines()[-1].split()[1]
+    resumed = aoai("resp", "resume-stream", rid, "--starting-after", "0")
+    assert resumed.code == 0 and resumed.stdout == full.stdout
+    assert aoai("resp", "stream", rid, "--starting-after", "0").stdout == full.stdout
+    retrieved = aoai("resp", "retrieve", rid, "-o", "json")
+    assert retrieved.code == 0 and json.loads(retrieved.stdout)["id"] == rid
+    assert aoai("resp", "get", rid, "-o", "json").stdout == retrieved.stdout
+
+
 def test_background_get_wait_and_cancel(aoai: AoaiRunner) -> None:
     rid = create_id(aoai, "A short story", "-m", MODEL, "--background")
     assert rid.startswith("resp_")
-    waited = aoai("resp", "get", rid, "--wait", "--interval", "0.1")
+    waited = aoai("resp", "retrieve", rid, "--wait", "--interval", "0.1")
     assert waited.code == 0, waited.stderr
     assert f"{rid} · completed" in waited.stderr
     again = aoai("resp", "get", rid)

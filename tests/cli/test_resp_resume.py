@@ -2,7 +2,7 @@
 
 The emulator's fault injection cuts the stream (``cut_after_events``); ``aoai`` reconnects with
 ``starting_after`` and the output must match the uninterrupted run byte for byte, with each
-reconnect named on stderr. Ctrl-C, then ``aoai resp stream ID``, must also add up to the whole.
+reconnect named on stderr. Ctrl-C, then ``aoai resp resume-stream ID``, must also add up to the whole.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_resume_gives_up_after_max_resumes(aoai: AoaiRunner, emulator: server.Ru
     assert "gave up on the stream of response resp_" in last and "after 2 reconnects" in last
     rid = re.search(r"resp_\w+", last)
     assert rid is not None
-    assert f"aoai resp stream {rid.group(0)} --starting-after 5" in last
+    assert f"aoai resp resume-stream {rid.group(0)} --starting-after 5" in last
     # The journal knows where we were: a plain `stream ID` shows the rest.
     rest = aoai("resp", "stream", rid.group(0))
     assert rest.code == 0
@@ -133,7 +133,7 @@ def test_ctrl_c_then_stream_again_adds_up_to_the_whole(aoai: AoaiRunner) -> None
     code, first, err = _interrupt_after_output(aoai, args)
     assert code == 130, err
     line = err.strip().splitlines()[-1]
-    match = re.search(r"resume with `aoai resp stream (resp_\w+) --starting-after (\d+)`", line)
+    match = re.search(r"resume with `aoai resp resume-stream (resp_\w+) --starting-after (\d+)`", line)
     assert match, line
     rid = match.group(1)
     assert f"cancel with `aoai resp cancel {rid}`" in line

@@ -148,7 +148,7 @@ def test_started_prints_the_id_for_scripts() -> None:
     term, out, err = piped()
     show_started(term, OutputFormat.TEXT, {"id": "resp_7", "status": "queued"})
     assert out.getvalue() == "resp_7\n"
-    assert "aoai resp stream resp_7" in err.getvalue() and "aoai resp cancel resp_7" in err.getvalue()
+    assert "aoai resp resume-stream resp_7" in err.getvalue() and "aoai resp cancel resp_7" in err.getvalue()
 
 
 def test_items_piped_and_as_json() -> None:

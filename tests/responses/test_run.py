@@ -62,7 +62,7 @@ def test_ctrl_c_on_a_background_stream_says_how_to_resume_and_cancel(tmp_path: P
         stream_create(session, {"model": "chat", "input": "x", "background": True}, sink, max_resumes=5, on_resume=None)
     line = info.value.one_line()
     assert info.value.exit_code == ExitCode.INTERRUPTED
-    assert "aoai resp stream resp_0001 --starting-after 6" in line
+    assert "aoai resp resume-stream resp_0001 --starting-after 6" in line
     assert "aoai resp cancel resp_0001" in line
     assert session.journal is not None
     entry = session.journal.get("resp_0001")

@@ -149,7 +149,7 @@ def test_gives_up_after_max_resumes_without_progress() -> None:
         run_create(service, max_resumes=3)
     line = info.value.one_line()
     assert "after 3 reconnects" in line
-    assert "aoai resp stream resp_0001 --starting-after 4" in line and "aoai resp cancel resp_0001" in line
+    assert "aoai resp resume-stream resp_0001 --starting-after 4" in line and "aoai resp cancel resp_0001" in line
     # 1 create + 3 reconnects; between them a status check after each clean-but-empty one is not needed (aborts)
     assert sum(1 for r in service.requests if r.url.params.get("stream") == "true") == 3
 

@@ -398,8 +398,9 @@ def show_started(term: Terminal, fmt: OutputFormat, response: Mapping[str, Any])
     term.out.write(f"{rid}\n")
     term.out.flush()
     Notices(term.err)(
-        f"{rid} is {response.get('status', 'queued')} in the background; follow it with `aoai resp stream {rid}`, "
-        f"wait with `aoai resp get {rid} --wait`, stop it with `aoai resp cancel {rid}`"
+        f"{rid} is {response.get('status', 'queued')} in the background; "
+        f"follow it with `aoai resp resume-stream {rid}`, wait with `aoai resp retrieve {rid} --wait`, "
+        f"stop it with `aoai resp cancel {rid}`"
     )
 
 

@@ -235,7 +235,11 @@ def interrupted(
     """Ctrl-C: say how to pick the response up again (background) or that it stopped (foreground)."""
     if background and response_id:
         after = f" --starting-after {last_sequence}" if last_sequence is not None else ""
-        follow = f"`aoai resp get {response_id} --wait`" if waiting else f"`aoai resp stream {response_id}{after}`"
+        follow = (
+            f"`aoai resp retrieve {response_id} --wait`"
+            if waiting
+            else f"`aoai resp resume-stream {response_id}{after}`"
+        )
         return Interrupted(
             f"interrupted; response {response_id} keeps running in the background",
             hint=f"resume with {follow}; cancel with `aoai resp cancel {response_id}`",
@@ -304,7 +308,7 @@ def stream_create(
 def follow_point(
     session: Session, response_id: str | None, *, starting_after: int | None, notify: Callable[[str], None]
 ) -> tuple[str, int | None]:
-    """``aoai resp stream``: the response to follow (None: the journal's latest for this endpoint) and
+    """``aoai resp resume-stream``: the response to follow (None: the journal's latest for this endpoint) and
     the event to continue after (default: the last one the journal saw)."""
     journal = session.journal
     if response_id is None:
@@ -391,7 +395,7 @@ def wait(
                 session.record(response)
                 raise AoaiError(
                     f"response {response_id} is still {response.get('status')} after {timeout:g} s",
-                    hint=f"wait longer with --timeout, or later with `aoai resp get {response_id} --wait`",
+                    hint=f"wait longer with --timeout, or later with `aoai resp retrieve {response_id} --wait`",
                 )
             pause = interval if timeout is None else max(0.0, min(interval, timeout - elapsed))
             sleep(pause)

@@ -343,7 +343,7 @@ class EventStream:
             f"gave up on the stream of response {rid} after {attempts} reconnects without a new event: {reason}",
             response_id=rid,
             last_sequence=self.last_sequence,
-            hint=f"it may still be running: `aoai resp stream {rid}{after}` picks it up, "
+            hint=f"it may still be running: `aoai resp resume-stream {rid}{after}` picks it up, "
             f"`aoai resp cancel {rid}` stops it (--max-resumes sets the attempts)",
         )
 
