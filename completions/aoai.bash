@@ -18,6 +18,7 @@ _aoai_completion() {
             "preflight:fleet") path="preflight fleet" ;;
             "preflight:identity") path="preflight identity" ;;
             "preflight:network") path="preflight network" ;;
+            "preflight:plan") path="preflight plan" ;;
             "preflight:region") path="preflight region" ;;
             "preflight:run") path="preflight run" ;;
             "preflight:skus") path="preflight skus" ;;
@@ -83,7 +84,7 @@ _aoai_completion() {
         "completion") COMPREPLY=($(compgen -W "bash zsh fish powershell" -- "$cur")) ;;
         "demo") COMPREPLY=($(compgen -W "--tokens-per-second" -- "$cur")) ;;
         "emulator") COMPREPLY=($(compgen -W "--host --port --scenario --latency-ms --tokens-per-second --env-file" -- "$cur")) ;;
-        "preflight") COMPREPLY=($(compgen -W "capacity checks deployments diagnostics explain fleet identity network region run skus verify" -- "$cur")) ;;
+        "preflight") COMPREPLY=($(compgen -W "capacity checks deployments diagnostics explain fleet identity network plan region run skus verify" -- "$cur")) ;;
         "preflight capacity") COMPREPLY=($(compgen -W "-m --model --version --sku --capacity --regions --responses-only --retirement-days --subscription --arm-endpoint --cloud --credential --ca-bundle --config -o --output" -- "$cur")) ;;
         "preflight checks") COMPREPLY=($(compgen -W "-o --output" -- "$cur")) ;;
         "preflight deployments") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
@@ -92,6 +93,7 @@ _aoai_completion() {
         "preflight fleet") COMPREPLY=($(compgen -W "--subscription --management-group --where --concurrency --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence" -- "$cur")) ;;
         "preflight identity") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
         "preflight network") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
+        "preflight plan") COMPREPLY=($(compgen -W "--format --offline --subscription --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence" -- "$cur")) ;;
         "preflight region") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
         "preflight run") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;
         "preflight skus") COMPREPLY=($(compgen -W "--resource-id --subscription -g --resource-group --account --arm-endpoint --cloud --credential --ca-bundle --config --deployment --only --skip --fail-on --retirement-days --min-quota-headroom --require-cmk --no-require-cmk -o --output --evidence --probe --endpoint" -- "$cur")) ;;

@@ -24,7 +24,11 @@ from aoai.emulator import server
 
 FAKE_KEY = "emu-key-SECRET-do-not-print-7f3a9c"
 FAKE_TOKEN = "emu-token-SECRET-do-not-print-b81e44"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+# ../shared/reference beside the checkout (for a git worktree, beside any parent directory).
+REFERENCE = next(
+    (p / "shared" / "reference" for p in Path(__file__).resolve().parents[1:] if (p / "shared" / "reference").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "reference",
+)
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR")
 
 

@@ -270,7 +270,7 @@ def test_debug_log_has_no_secrets(aoai: AoaiRunner) -> None:
 
 def test_checks_and_explain(aoai_bare: AoaiRunner) -> None:
     listing = aoai_bare("preflight", "checks")
-    assert listing.code == 0 and listing.stdout.count("AOAI") == 22
+    assert listing.code == 0 and listing.stdout.count("AOAI") == 24
     rows = json.loads(aoai_bare("preflight", "checks", "-o", "json").stdout)
     assert [r["id"] for r in rows][:3] == ["AOAI001", "AOAI002", "AOAI101"]
     explained = aoai_bare("preflight", "explain", "aoai201")

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from aoai.preflight.checks import all_checks
 from aoai.preflight.engine import Selection, build_report, evaluate, parts_for
 from aoai.preflight.policy import Policy, Waiver
 from aoai.preflight.report import Area, FailOn, Status, Verdict
@@ -62,7 +63,7 @@ def test_deselected_checks_are_reported_as_skip_and_not_fetched() -> None:
     selection = Selection.build(policy)
     assert selection.selected == {"AOAI401", "AOAI402"}
     findings = evaluate(ready(), policy, selection)
-    assert len({f.check for f in findings}) == 22
+    assert len({f.check for f in findings}) == len(all_checks())
     skipped = [f for f in findings if f.check == "AOAI601"]
     assert skipped[0].status is Status.SKIP and "--only network" in skipped[0].message
     assert parts_for(selection) == {"account", "private_endpoint_connections"}

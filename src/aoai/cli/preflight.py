@@ -154,13 +154,10 @@ def _publish(fmt: str, text: str, outcome: Any, document: dict[str, Any], eviden
     raise typer.Exit(int(outcome.report.exit_code))
 
 
-def _execute(area: Area | None, **options: Any) -> None:
-    from aoai.preflight import RunOptions, execute_run, prepare
+def _policy_flags(options: dict[str, Any]) -> Any:
     from aoai.preflight.policy import PolicyFlags
 
-    cli = state()
-    fmt = _output_format(options["output"])
-    flags = PolicyFlags(
+    return PolicyFlags(
         deployments=tuple(options["deployment"] or ()),
         only=tuple(options["only"] or ()),
         skip=tuple(options["skip"] or ()),
@@ -169,6 +166,14 @@ def _execute(area: Area | None, **options: Any) -> None:
         min_quota_headroom=options["min_quota_headroom"],
         require_cmk=options["require_cmk"],
     )
+
+
+def _execute(area: Area | None, **options: Any) -> None:
+    from aoai.preflight import RunOptions, execute_run, prepare
+
+    cli = state()
+    fmt = _output_format(options["output"])
+    flags = _policy_flags(options)
     run_options = RunOptions(
         resource_id=options["resource_id"],
         subscription=options["subscription"],
@@ -222,6 +227,67 @@ def _command(area: Area | None) -> Any:
 app.command("run", help="Run every check (exit 0 ready, 1 not ready, 4 incomplete).")(_command(None))
 for _area in (Area.REGION, Area.DEPLOYMENTS, Area.SKUS, Area.NETWORK, Area.DIAGNOSTICS, Area.IDENTITY):
     app.command(_area.value, help=f"Run the {_area.value} checks only (same options as `run`).")(_command(_area))
+
+
+PlanFile = Annotated[
+    str,
+    typer.Argument(
+        metavar="PLAN_FILE",
+        help="`az deployment … what-if --no-pretty-print` JSON or `terraform show -json` plan; - reads stdin.",
+    ),
+]
+PlanFormat = Annotated[
+    str, typer.Option("--format", help="auto | whatif | terraform (default auto: detected from the content).")
+]
+Offline = Annotated[
+    bool,
+    typer.Option("--offline", help="Read nothing from ARM: only what the plan alone decides (a partial verdict)."),
+]
+
+
+@app.command("plan")
+def plan_command(
+    plan_file: PlanFile,
+    plan_format: PlanFormat = "auto",
+    offline: Offline = False,
+    subscription: Subscription = None,
+    arm_endpoint: ArmEndpoint = None,
+    cloud: Cloud = None,
+    credential: Credential = None,
+    ca_bundle: CaBundle = None,
+    config: Config = None,
+    deployment: Deployment = None,
+    only: Only = None,
+    skip: Skip = None,
+    fail_on: FailOnOpt = None,
+    retirement_days: RetirementDays = None,
+    min_quota_headroom: Headroom = None,
+    require_cmk: RequireCmk = None,
+    output: Output = None,
+    evidence: EvidenceFile = None,
+) -> None:
+    """Check a planned change (ARM What-If, Terraform plan JSON) before it is provisioned (exit 0 ready,
+    1 not ready, 4 incomplete, 5 nothing to check)."""
+    from aoai.preflight.plan.run import PlanOptions, execute_plan, prepare_plan
+
+    cli = state()
+    fmt = _output_format(output)
+    _check_evidence_path(evidence)
+    options = PlanOptions(
+        plan_file=plan_file,
+        plan_format=plan_format,
+        offline=offline,
+        subscription=subscription,
+        arm_endpoint=arm_endpoint,
+        cloud=cloud,
+        credential=credential,
+        ca_bundle=ca_bundle,
+        config=config,
+        flags=_policy_flags(locals()),
+    )
+    prepared = prepare_plan(options, cli.env, Path.cwd())
+    outcome, document = execute_plan(prepared, cli.env)
+    _publish(fmt, _render(fmt, outcome, document, _output_width()), outcome, document, evidence)
 
 
 @app.command("checks")

@@ -420,8 +420,19 @@ class ArmReader:
 
     # -- a whole snapshot ---------------------------------------------------------------------
 
-    def snapshot(self, target: Target, parts: Iterable[str]) -> AccountSnapshot:
-        """Fetch ``parts`` (plus the account, always) concurrently into a snapshot.
+    def location_future(self, name: str, subscription: str, location: str) -> Future[Part]:
+        """A location part (``location_models`` / ``usages``) on the pool, once per location."""
+        return self._location_future(name, subscription, location)
+
+    def model_capacities_future(self, subscription: str, model_format: str, model: str, version: str) -> Future[Part]:
+        """ModelCapacities_List for one model version (every location and SKU), on the pool."""
+        self._cognitive(subscription)  # the client (SDK import) on this thread, before fanning out
+        return self._pool.submit(_model_capacities_part, self, subscription, model_format, model, version)
+
+    def snapshot(self, target: Target, parts: Iterable[str], *, location: str | None = None) -> AccountSnapshot:
+        """Fetch ``parts`` (plus the account, always) concurrently into a snapshot. With
+        ``location`` (known from a plan), the location parts start at once instead of after the
+        account, for that location.
 
         Raises NotFoundError when the account does not exist, AuthError when ARM refuses the
         credential for it; every other failure is recorded in its part.
@@ -442,12 +453,15 @@ class ArmReader:
         for name, fetch in direct.items():
             if name in wanted:
                 futures[name] = self._pool.submit(fetch, target)
+        if location:
+            for name in sorted(LOCATION_PARTS & wanted):
+                futures[name] = self._location_future(name, target.subscription_id, location)
         account = account_future.result()
         if account.error is not None:
             self._raise_for_account(target, account.error)
-        location = account.data.get("location") if isinstance(account.data, dict) else None
+        location = location or (account.data.get("location") if isinstance(account.data, dict) else None)
         for name in sorted(LOCATION_PARTS & wanted):
-            if location:
+            if location and name not in futures:
                 futures[name] = self._location_future(name, target.subscription_id, str(location))
         result = AccountSnapshot(target=target, taken_at=taken_at, arm_endpoint=self.settings.endpoint)
         result.parts[str(PartName.ACCOUNT)] = account

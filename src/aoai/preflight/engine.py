@@ -109,7 +109,17 @@ def _error_for(info: CheckInfo, snapshot: AccountSnapshot, unavailable: PartUnav
 
 
 def evaluate_check(info: CheckInfo, snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
-    """One check on one snapshot, with the engine's rules (error on missing parts or a crash)."""
+    """One check on one snapshot, with the engine's rules (error on missing parts or a crash).
+    A planned end state (``aoai preflight plan``) adds the plan's rules: values unknown until
+    apply and parts not read (``--offline``) make a check ``skip``, never ``pass``."""
+    if snapshot.part("plan") is not None:
+        from aoai.preflight.plan.evaluate import evaluate_planned
+
+        return evaluate_planned(info, snapshot, policy, _evaluate_one)
+    return _evaluate_one(info, snapshot, policy)
+
+
+def _evaluate_one(info: CheckInfo, snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     for name in sorted(info.parts):
         part = snapshot.part(name)
         if part is None or not part.ok:

@@ -65,6 +65,40 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
+        "kind": {
+            "description": "What was checked: absent or `run` for accounts as ARM has them, `plan` for the end state "
+            "of a planned change (`aoai preflight plan`).",
+            "enum": ["run", "plan"],
+        },
+        "plan": {
+            "description": "For `kind: plan`: the plan file and which of its resources were evaluated.",
+            "type": "object",
+            "required": ["file", "sha256", "format", "offline", "resources"],
+            "properties": {
+                "file": {"type": "string"},
+                "sha256": {**_SHA256, "description": "sha256 of the plan file's bytes"},
+                "format": {"enum": ["arm-whatif", "terraform"]},
+                "format_version": _NULLABLE_STRING,
+                "tool_version": _NULLABLE_STRING,
+                "offline": {"type": "boolean"},
+                "resources": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["kind", "action", "address", "type", "account"],
+                        "properties": {
+                            "kind": {"type": "string"},
+                            "action": {"type": "string"},
+                            "address": {"type": "string"},
+                            "type": {"type": "string"},
+                            "name": _NULLABLE_STRING,
+                            "account": {"type": "string"},
+                            "unknown": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
         "tool": {
             "type": "object",
             "required": ["name", "version"],
@@ -282,6 +316,10 @@ SCHEMA: dict[str, Any] = {
                 "fail_on": {"enum": ["fail", "warn"]},
                 "exit_code": {"type": "integer"},
                 "by_target": {"type": "object", "additionalProperties": {"enum": [v.value for v in Verdict]}},
+                "partial": {
+                    "description": "True when checks that need ARM were skipped (`aoai preflight plan --offline`).",
+                    "type": "boolean",
+                },
             },
         },
         "notes": {"type": "array", "items": {"type": "string"}},
@@ -359,6 +397,8 @@ def build(outcome: RunOutcome) -> dict[str, Any]:
     snapshots = {s.resource_id: s for s in outcome.snapshots}
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
+        **({"kind": outcome.extra["kind"]} if "kind" in outcome.extra else {}),
+        **({"plan": outcome.extra["plan"]} if "plan" in outcome.extra else {}),
         "tool": {"name": "aoai", "version": __version__},
         "generated_at": format_time(utc_now()),
         "run": {
@@ -387,6 +427,7 @@ def build(outcome: RunOutcome) -> dict[str, Any]:
             "fail_on": report.fail_on.value,
             "exit_code": int(report.exit_code),
             "by_target": {target: verdict.value for target, verdict in by_target.items()},
+            **({"partial": bool(outcome.extra["partial"])} if "partial" in outcome.extra else {}),
         },
         "notes": list(report.notes),
         "snapshot": [redact_data(s.to_dict()) for s in outcome.snapshots],

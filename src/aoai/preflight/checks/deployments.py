@@ -21,6 +21,7 @@ from aoai.preflight.checks.common import (
     parse_date,
     props,
 )
+from aoai.preflight.plan.facts import plan_data, planned_deployments
 from aoai.preflight.policy import Policy, RequiredDeployment
 from aoai.preflight.report import Area, Finding, Severity, Status
 from aoai.preflight.snapshot import AccountSnapshot
@@ -539,4 +540,85 @@ def content_filter(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
                     expected="raiPolicyName set",
                 )
             )
+    return results
+
+
+@check(
+    "AOAI208",
+    title="Planned deployment names are unique and are the names the application calls",
+    area=Area.DEPLOYMENTS,
+    severity=Severity.HIGH,
+    parts=("account", "deployments"),
+    what="For a planned change (`aoai preflight plan`): each deployment the plan creates or changes has a name no "
+    "other planned deployment of the account uses (ARM names are case-insensitive), a created name does not "
+    "already exist in ARM outside the plan, and — when the policy names the deployments the application calls — "
+    "a planned name is not a model name the application does not call.",
+    why="Two deployments with one name make the second overwrite the first or fail at apply; a create over an "
+    "existing deployment fails in Terraform (it must be imported first). Naming a deployment after its model "
+    "(`gpt-4o`) where the application calls `chat` yields 404 DeploymentNotFound on every call, because the "
+    "Responses API `model` field takes the deployment name.",
+    pass_fail="Pass: unique and either called by the application or not a model name. Fail: a duplicate, a create "
+    "of a name ARM already has, or a model name where the policy expects another deployment name. Skip: not a "
+    "planned change, or the plan creates or changes no deployment.",
+    remediation="Give each deployment in the template one name, the one the application calls (the policy's "
+    "`--deployment NAME` / `[[preflight.deployments]]`); import an existing deployment into Terraform state "
+    "(`terraform import`) instead of creating it again.",
+    references=(
+        f"{LEARN}/ai-foundry/openai/how-to/create-resource#deploy-a-model",
+        f"{LEARN}/ai-foundry/openai/how-to/responses",
+    ),
+)
+def planned_names(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
+    planned = planned_deployments(snapshot)
+    if planned is None:
+        return [finding("AOAI208", snapshot, Status.SKIP, "Applies to planned changes (aoai preflight plan)")]
+    written = {name: e for name, e in planned.items() if e.get("action") in ("create", "replace", "update", "no-op")}
+    if not written:
+        return [finding("AOAI208", snapshot, Status.SKIP, "The plan creates or changes no deployment")]
+    data = plan_data(snapshot) or {}
+    counts: dict[str, list[str]] = {}
+    for resource in data.get("resources") or []:
+        if resource.get("kind") == "deployment" and resource.get("action") != "delete" and resource.get("name"):
+            counts.setdefault(str(resource["name"]).lower(), []).append(str(resource.get("address")))
+    required = {d.name for d in policy.deployments}
+    known_models = policy.catalog.model_names()
+    location_models = snapshot.part("location_models")
+    if location_models is not None and location_models.ok and isinstance(location_models.data, list):
+        known_models |= {
+            str((m.get("model") or {}).get("name", "")).lower() for m in location_models.data if isinstance(m, dict)
+        }
+    results = []
+    for name, entry in sorted(written.items()):
+        model = str((entry.get("after") or {}).get("model") or "")
+        addresses = counts.get(name.lower(), [])
+        problems = []
+        if len(addresses) > 1:
+            problems.append(f"{len(addresses)} planned deployments use this name ({', '.join(addresses)})")
+        if entry.get("action") == "create" and entry.get("before") is not None:
+            problems.append("it already exists in ARM, outside the plan: creating it again fails (import it instead)")
+        if required and name not in required and (name.lower() in known_models or name.lower() == model.lower()):
+            problems.append(
+                f"it is a model name, and the application calls {', '.join(sorted(required))} "
+                "(the Responses API `model` field takes the deployment name)"
+            )
+        observed = {"name": name, "model": model or None, "addresses": addresses, "action": entry.get("action")}
+        if not problems and entry.get("action") == "create" and "deployments" in (data.get("partial") or []):
+            text = f"Planned deployment '{name}': whether ARM already has it is unknown (deployments not read)"
+            results.append(finding("AOAI208", snapshot, Status.SKIP, text, resource=name, observed=observed))
+            continue
+        results.append(
+            finding(
+                "AOAI208",
+                snapshot,
+                Status.FAIL if problems else Status.PASS,
+                f"Planned deployment '{name}': {'; '.join(problems)}"
+                if problems
+                else f"Planned deployment '{name}' has a unique name"
+                + (" the application calls" if name in required else ""),
+                part="deployments",
+                resource=name,
+                observed=observed,
+                expected=sorted(required) or None,
+            )
+        )
     return results

@@ -17,6 +17,7 @@ from aoai.preflight.checks.common import (
     model_label,
     no_deployments,
 )
+from aoai.preflight.plan.facts import added_capacity, planned_deployments, quota_additions
 from aoai.preflight.policy import Policy
 from aoai.preflight.report import Area, Finding, Severity, Status
 from aoai.preflight.snapshot import AccountSnapshot
@@ -177,11 +178,12 @@ def _usage_name(entry: dict[str, Any] | None, sku: str | None, model: str) -> st
     parts=("account", "deployments", "location_models", "usages"),
     what="Finds the subscription's usage in the account's location (Usages_List) for each deployment's quota "
     "usage name (`OpenAI.<SKU>.<model>`, or the `usageName` ARM lists for the SKU) and computes the free share "
-    "of the limit: (limit − current) / limit.",
+    "of the limit: (limit − current) / limit. For a planned change (`aoai preflight plan`), current is the usage "
+    "after apply: today's usage plus the capacity the plan adds to that usage name (new deployments, and increases).",
     why="Quota is per subscription, region, model and SKU, shared by every deployment using it. With no headroom "
     "you cannot scale up during an incident, add a deployment, or redeploy to roll out a new version.",
-    pass_fail="Pass: free share ≥ `--min-quota-headroom` (default 10 %). Fail: below. Warn: no usage entry "
-    "found for the usage name.",
+    pass_fail="Pass: free share ≥ `--min-quota-headroom` (default 10 %). Fail: below, or a plan adds more than is "
+    "free. Warn: no usage entry found for the usage name. Skip: the capacity a plan adds is unknown until apply.",
     remediation="Free quota (lower other deployments' capacity) or request more: Foundry portal, Quotas > "
     "request quota increase; check usage with `az cognitiveservices usage list --location LOCATION --query "
     "\"[?contains(name.value, 'MODEL')]\"`.",
@@ -198,12 +200,29 @@ def quota_headroom(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
         if isinstance(u.get("name"), dict)
     }
     location = snapshot.location or "the account's location"
+
+    def usage_of(fmt: str, model: str, version: str | None, sku: str | None) -> str:
+        return _usage_name(find_location_model(models, model, version, fmt), sku, model)
+
+    # A planned change: the usage after apply is the current usage plus what the plan adds.
+    added, undecided, _ = quota_additions(snapshot, usage_of)
     results = []
     for deployment in found:
         name = str(deployment.get("name"))
         fmt, model, version = deployment_model(deployment)
         sku, _ = deployment_sku(deployment)
-        usage_name = _usage_name(find_location_model(models, model, version, fmt), sku, model)
+        usage_name = usage_of(fmt, model, version, sku)
+        if usage_name.lower() in undecided:
+            results.append(
+                finding(
+                    "AOAI303",
+                    snapshot,
+                    Status.SKIP,
+                    f"Deployment '{name}': unknown until apply: the capacity the plan adds to quota {usage_name}",
+                    resource=name,
+                )
+            )
+            continue
         usage = usages.get(usage_name.lower())
         if usage is None or not isinstance(usage.get("limit"), int | float):
             results.append(
@@ -221,14 +240,29 @@ def quota_headroom(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
             continue
         limit = float(usage["limit"])
         current = float(usage.get("currentValue") or 0)
-        free = 0.0 if limit <= 0 else max(0.0, (limit - current) / limit * 100)
+        plus = added.get(usage_name.lower(), 0.0)
+        after = current + plus
+        free = 0.0 if limit <= 0 else max(0.0, (limit - after) / limit * 100)
         observed = {"usage": usage_name, "limit": limit, "current": current, "free_percent": round(free, 1)}
+        if plus:
+            observed.update(planned_addition=plus, after_apply=after)
         expected = {"min_free_percent": policy.min_quota_headroom}
-        text = (
-            f"Deployment '{name}': quota {usage_name} in {location} uses {current:g} of {limit:g} "
-            f"({free:.1f}% free; the policy needs {policy.min_quota_headroom:g}%)"
-        )
-        ok = free >= policy.min_quota_headroom
+        if plus and after > limit:
+            text = (
+                f"Deployment '{name}': the plan adds {plus:g} to quota {usage_name} in {location}, which has "
+                f"{max(0.0, limit - current):g} of {limit:g} free: the deployment would fail for lack of quota"
+            )
+        elif plus:
+            text = (
+                f"Deployment '{name}': quota {usage_name} in {location} uses {current:g} of {limit:g}; the plan adds "
+                f"{plus:g} -> {after:g} ({free:.1f}% free after apply; the policy needs {policy.min_quota_headroom:g}%)"
+            )
+        else:
+            text = (
+                f"Deployment '{name}': quota {usage_name} in {location} uses {current:g} of {limit:g} "
+                f"({free:.1f}% free; the policy needs {policy.min_quota_headroom:g}%)"
+            )
+        ok = free >= policy.min_quota_headroom and after <= limit
         results.append(
             finding(
                 "AOAI303",
@@ -242,3 +276,116 @@ def quota_headroom(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
             )
         )
     return results
+
+
+_PLAN_ONLY = "Applies to planned changes (aoai preflight plan): capacity already deployed is held"
+
+
+@check(
+    "AOAI304",
+    title="The capacity a planned change adds is available in the region now",
+    area=Area.SKUS,
+    severity=Severity.HIGH,
+    parts=("account", "deployments"),
+    what="For a planned change (`aoai preflight plan`): for each deployment the plan creates or enlarges, reads the "
+    "region's available capacity for its model, version and SKU (ModelCapacities_List, as `aoai preflight "
+    "capacity` does) in the account's planned location, and compares it with the capacity the plan adds there "
+    "for that model, version and SKU.",
+    why="Quota is a subscription's allowance, not a promise that the region has the hardware: a popular model "
+    "can have no capacity left in a region while quota says yes. The deployment then fails at apply time, "
+    "half-way through a release.",
+    pass_fail="Pass: available capacity ≥ what the plan adds. Fail: less, or the region lists no capacity for "
+    "that model version and SKU. Skip: not a planned change, the plan adds no capacity, or a value is unknown "
+    "until apply.",
+    remediation="Find a region that fits: `aoai preflight capacity -m MODEL --version VERSION --sku SKU --capacity N`; "
+    "plan the deployment there, lower its capacity, or use a Global / DataZone SKU.",
+    references=(
+        f"{LEARN}/ai-foundry/openai/how-to/quota",
+        f"{LEARN}/ai-foundry/openai/how-to/deployment-types",
+    ),
+)
+def planned_capacity_available(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
+    planned = planned_deployments(snapshot)
+    if planned is None:
+        return [finding("AOAI304", snapshot, Status.SKIP, _PLAN_ONLY)]
+    location = str(snapshot.location or "").lower()
+    additions: list[tuple[str, tuple[str, str, str | None, str | None], float | None]] = []
+    for name, entry in sorted(planned.items()):
+        after = entry.get("after")
+        _, amount = added_capacity(entry, lambda fmt, model, version, sku: f"{fmt}|{model}|{version}|{sku}")
+        if not isinstance(after, dict) or amount == 0:
+            continue
+        key = (
+            str(after.get("format") or "OpenAI"),
+            str(after.get("model") or ""),
+            after.get("version"),
+            after.get("sku"),
+        )
+        additions.append((name, key, amount))
+    if not additions:
+        return [finding("AOAI304", snapshot, Status.SKIP, "The plan adds no deployment capacity")]
+    capacities = items(snapshot, "model_capacities")
+    totals: dict[tuple[str, str, str | None, str | None], float] = {}
+    for _, key, amount in additions:
+        totals[key] = totals.get(key, 0.0) + (amount or 0.0)
+    results = []
+    for name, (fmt, model, version, sku), amount in additions:
+        label = model_label(model, version)
+        if amount is None or version is None or sku is None:
+            results.append(
+                finding("AOAI304", snapshot, Status.SKIP, f"Deployment '{name}': unknown until apply", resource=name)
+            )
+            continue
+        available = _available(capacities, location, fmt, model, version, sku)
+        wanted = totals[(fmt, model, version, sku)]
+        observed = {"location": location, "sku": sku, "available": available, "planned": wanted}
+        if available is None or available < wanted:
+            have = "no capacity is listed" if available is None else f"{available:g} is available"
+            status, text = (
+                Status.FAIL,
+                (
+                    f"Deployment '{name}': the plan asks for {wanted:g} of {label} {sku} in {location}, "
+                    f"but {have} there now"
+                ),
+            )
+        else:
+            status, text = (
+                Status.PASS,
+                (
+                    f"Deployment '{name}': {available:g} of {label} {sku} is available in {location}; "
+                    f"the plan adds {wanted:g}"
+                ),
+            )
+        results.append(
+            finding(
+                "AOAI304",
+                snapshot,
+                status,
+                text,
+                part="model_capacities",
+                resource=name,
+                observed=observed,
+                expected={"at_least": wanted},
+            )
+        )
+    return results
+
+
+def _available(
+    capacities: list[dict[str, Any]], location: str, fmt: str, model: str, version: str, sku: str
+) -> float | None:
+    """Available capacity for the model version and SKU in ``location`` (ModelCapacities_List items)."""
+    for item in capacities:
+        props = item.get("properties") or {}
+        entry = props.get("model") or {}
+        if str(item.get("location", "")).replace(" ", "").lower() != location:
+            continue
+        if str(entry.get("name", "")).lower() != model.lower() or str(entry.get("version", "")) != version:
+            continue
+        if entry.get("format") and str(entry["format"]).lower() != fmt.lower():
+            continue
+        if str(props.get("skuName") or item.get("name") or "").lower() != sku.lower():
+            continue
+        value = props.get("availableCapacity")
+        return float(value) if isinstance(value, int | float) else None
+    return None
