@@ -97,13 +97,15 @@ def test_retry_after_in_seconds_and_as_a_date() -> None:
     assert retry_after({}) is None
 
 
-def test_server_waits_are_capped() -> None:
+def test_a_server_wait_beyond_the_cap_is_reported_not_slept() -> None:
     service = FakeService()
     client, sleeps, _ = make_client(service.transport())
     client.create({"model": "chat", "input": "hi"})
     service.fail_next = [(503, {"retry-after": "3600"})]
-    assert client.retrieve("resp_0001")["status"] == "completed"
-    assert sleeps == [RetryPolicy().max_retry_after]
+    with pytest.raises(ServiceError) as info:
+        client.retrieve("resp_0001")
+    assert sleeps == [] and info.value.exit_code == ExitCode.INCOMPLETE
+    assert "asks to wait 60 min (3600 s)" in info.value.one_line()
 
 
 def test_backoff_is_exponential_with_jitter_and_a_cap() -> None:
@@ -244,8 +246,9 @@ def test_non_json_error_bodies_still_give_a_message() -> None:
     client, _, _ = make_client(
         httpx.MockTransport(lambda r: httpx.Response(400, text="<html>Bad gateway thing</html>"))
     )
-    with pytest.raises(ServiceError, match="Bad gateway thing"):
+    with pytest.raises(ServiceError, match="Bad gateway thing") as info:
         client.retrieve("resp_1")
+    assert "<" not in info.value.one_line()
 
 
 def test_tls_failures_point_to_the_ca_bundle_and_are_not_retried() -> None:

@@ -19,8 +19,10 @@ Invariants:
 from __future__ import annotations
 
 import email.utils
+import html
 import logging
 import random
+import re
 import ssl
 import time
 import uuid
@@ -34,7 +36,7 @@ from urllib.parse import quote
 import httpx
 
 from aoai import __version__
-from aoai.errors import AoaiError, ServiceError, TransportError
+from aoai.errors import AoaiError, ExitCode, ServiceError, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ class Operation(StrEnum):
     def idempotent(self) -> bool:
         # Cancel is idempotent by contract ("subsequent calls return the final response object").
         return self not in (Operation.CREATE, Operation.COMPACT)
+
+
+# Operations whose answer is a response object: it must carry the id.
+_RETURNS_RESPONSE = frozenset({Operation.CREATE, Operation.RETRIEVE, Operation.CANCEL})
 
 
 class HeaderSource(Protocol):
@@ -81,10 +87,17 @@ class RetryNotice:
     max_retries: int
     delay: float
     source: str  # "retry-after-ms", "retry-after" or "backoff"
+    asked: float | None = None  # the wait the service asked for, when it named one
 
     def describe(self) -> str:
         rid = f" (request id {self.request_id})" if self.request_id else ""
-        told = f" as {self.source} asks" if self.source != "backoff" else ""
+        told = ""
+        if self.source != "backoff":
+            # Say what was asked only when it is what we do; a shortened wait says so.
+            if self.asked is not None and self.asked > self.delay:
+                told = f" ({self.source} asked {self.asked:g} s, capped at {self.delay:g} s)"
+            else:
+                told = f" as {self.source} asks"
         return (
             f"{self.method} {self.path}: {self.reason}{rid}; retry {self.retry} of {self.max_retries} "
             f"in {self.delay:.2f} s{told}"
@@ -142,23 +155,92 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def _error_fields(response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) from Azure's ``{"error": {"code", "message"}}`` or APIM's ``{"statusCode", "message"}``."""
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>?")
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# Model or deployment the request names does not exist / cannot serve it: 404 from the classic
+# route, 400 model_not_found from the v1 API.
+_NO_DEPLOYMENT_CODES = frozenset({"DeploymentNotFound", "model_not_found"})
+
+
+def _content_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "").split(";")[0].strip().lower() or "none"
+
+
+def _looks_like_html(response: httpx.Response) -> bool:
+    if _content_type(response) in ("text/html", "application/xhtml+xml"):
+        return True
+    head = response.content[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def html_title(response: httpx.Response) -> str | None:
+    """The ``<title>`` of an HTML page (else the start of its text), as plain one-line text, never markup."""
+    page = _SCRIPT.sub(" ", response.text)
+    match = _TITLE.search(page)
+    source = match.group(1) if match is not None else page
+    title = " ".join(html.unescape(_TAG.sub(" ", source)).split())
+    return (title[:120] + ("…" if len(title) > 120 else "")) or None
+
+
+def describe_body(response: httpx.Response) -> str:
+    """A body that is not the JSON the API returns, said in words: never the markup itself."""
+    if not response.content:
+        return "an empty body"
+    if _looks_like_html(response):
+        title = html_title(response)
+        return "an HTML page, probably from a proxy or gateway" + (f" (title: {title})" if title else "")
+    return f"a body that is not a JSON object ({_content_type(response)})"
+
+
+def _plain_text(response: httpx.Response) -> str:
+    """A short non-JSON error body as one line of text, tags removed."""
+    text = " ".join(html.unescape(_TAG.sub(" ", response.text)).split())
+    return text[:300] + ("…" if len(text) > 300 else "")
+
+
+def filter_categories(error: Mapping[str, Any]) -> list[str]:
+    """The content-filter categories that blocked a request, e.g. ``violence (medium)``.
+
+    Azure puts them in ``innererror.content_filter_result`` (400 ``content_filter``), or in
+    ``content_filter_result(s)`` next to the message; each category is ``{"filtered": true,
+    "severity": …}`` (or ``"detected": true`` for jailbreak / protected material).
+    """
+    found: list[str] = []
+    inner = error.get("innererror")
+    for holder in (error, inner if isinstance(inner, Mapping) else {}):
+        for key in ("content_filter_result", "content_filter_results"):
+            results = holder.get(key)
+            if not isinstance(results, dict):
+                continue
+            for category, verdict in results.items():
+                if isinstance(verdict, dict) and verdict.get("filtered") is True:
+                    severity = verdict.get("severity")
+                    label = f"{category} ({severity})" if isinstance(severity, str) and severity != "safe" else category
+                    if label not in found:
+                        found.append(label)
+    return found
+
+
+def _error_fields(response: httpx.Response) -> tuple[str | None, str, list[str]]:
+    """(code, message, filter categories) from Azure's ``{"error": {"code", "message"}}`` or APIM's
+    ``{"statusCode", "message"}``; an HTML page or other text said in words."""
     try:
         body = response.json()
     except ValueError:
-        text = " ".join(response.text.split())[:300]
-        return None, text or response.reason_phrase or "error"
+        if _looks_like_html(response):
+            return None, describe_body(response), []
+        return None, _plain_text(response) or response.reason_phrase or "error", []
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
             code = error.get("code")
             message = error.get("message") or response.reason_phrase or "error"
-            return (str(code) if code is not None else None), str(message)
+            return (str(code) if code is not None else None), str(message), filter_categories(error)
         if isinstance(body.get("message"), str):
             code = body.get("code") or body.get("statusCode")
-            return (str(code) if code is not None else None), body["message"]
-    return None, response.reason_phrase or "error"
+            return (str(code) if code is not None else None), body["message"], []
+    return None, response.reason_phrase or "error", []
 
 
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
@@ -271,6 +353,7 @@ class ResponsesClient:
         return self._json(Operation.CANCEL, "POST", f"/responses/{_seg(response_id)}/cancel")
 
     def delete(self, response_id: str) -> dict[str, Any]:
+        # DELETE may answer with no body at all; anything else must still be a JSON object.
         result = self._json(Operation.DELETE, "DELETE", f"/responses/{_seg(response_id)}")
         return result or {"id": response_id, "object": "response", "deleted": True}
 
@@ -329,18 +412,30 @@ class ResponsesClient:
         json_body: Any = None,
     ) -> dict[str, Any]:
         response = self._send(op, method, path, params=params, json_body=json_body)
-        if not response.content:
+        if not response.content and op is Operation.DELETE:
             return {}
         try:
             data = response.json()
-        except ValueError as exc:
-            raise TransportError(
-                f"{method} {path}: the service answered {response.status_code} with a body that is not JSON "
-                f"(request id {request_id_of(response.headers) or 'none'})"
-            ) from exc
+        except ValueError:
+            data = None
         if not isinstance(data, dict):
-            raise TransportError(f"{method} {path}: expected a JSON object, got {type(data).__name__}")
+            raise self._not_the_answer(method, path, response, describe_body(response))
+        if op in _RETURNS_RESPONSE and not (isinstance(data.get("id"), str) and data["id"]):
+            # A command must never go on with an id it did not receive (`GET /responses/None`).
+            raise self._not_the_answer(method, path, response, "a JSON object without a response id")
+        if op is Operation.INPUT_ITEMS and not isinstance(data.get("data"), list):
+            raise self._not_the_answer(method, path, response, "a JSON object without a `data` list")
         return data
+
+    @staticmethod
+    def _not_the_answer(method: str, path: str, response: httpx.Response, what: str) -> AoaiError:
+        """A 2xx whose body is not what the operation returns: something in the path answered for the service."""
+        status = f"{response.status_code} {response.reason_phrase}".strip()
+        return AoaiError(
+            f"{method} {path} answered {status} with {what} "
+            f"(content type {_content_type(response)}; request id {request_id_of(response.headers) or 'none'})",
+            hint="a proxy or gateway between you and the service may have answered; retry, or check the endpoint",
+        )
 
     def _send(
         self,
@@ -408,8 +503,10 @@ class ResponsesClient:
                     response.close()
             retryable = RETRY_STATUSES if op.idempotent else UNPROCESSED_STATUSES
             if status in retryable and retries < max_retries:
-                retries += 1
                 told = retry_after(response.headers)
+                if told is not None and told[0] > self._policy.max_retry_after:
+                    raise self._error(op, response, retries, asked_wait=told)
+                retries += 1
                 reason = f"{status} {response.reason_phrase}".strip()
                 self._wait(op, method, path, reason, rid, retries, told)
                 continue
@@ -425,11 +522,15 @@ class ResponsesClient:
         retry: int,
         told: tuple[float, str] | None,
     ) -> None:
+        asked: float | None = None
         if told is not None:
-            delay, source = min(told[0], self._policy.max_retry_after), told[1]
+            asked, source = told
+            delay = min(asked, self._policy.max_retry_after)
         else:
             delay, source = self._policy.backoff(retry, self._rand()), "backoff"
-        notice = RetryNotice(op, method, path, reason, request_id, retry, self._policy.max_retries, delay, source)
+        notice = RetryNotice(
+            op, method, path, reason, request_id, retry, self._policy.max_retries, delay, source, asked
+        )
         if self._on_retry is not None:
             self._on_retry(notice)
         else:
@@ -437,11 +538,29 @@ class ResponsesClient:
         if delay > 0:
             self._sleep(delay)
 
-    def _error(self, op: Operation, response: httpx.Response, retries: int) -> AoaiError:
+    def _error(
+        self,
+        op: Operation,
+        response: httpx.Response,
+        retries: int,
+        *,
+        asked_wait: tuple[float, str] | None = None,
+    ) -> AoaiError:
         status = response.status_code
-        code, message = _error_fields(response)
+        code, message, categories = _error_fields(response)
+        page = _looks_like_html(response)
         hint: str | None = None
-        if status in (401, 403):
+        # Only create and compact name a deployment (`model`).
+        no_deployment = op in (Operation.CREATE, Operation.COMPACT) and (code in _NO_DEPLOYMENT_CODES or status == 404)
+        if asked_wait is not None:
+            seconds, source = asked_wait
+            hint = (
+                f"the service asks to wait {_duration(seconds)} ({source}), longer than the "
+                f"{self._policy.max_retry_after:g} s aoai waits between retries: not waiting; try again later"
+            )
+        elif categories:
+            hint = "the content filter flagged: " + ", ".join(categories) + "; rephrase the input"
+        elif status in (401, 403):
             hint = f"the service refused the {self._auth.description}"
             if self._auth.mode == "entra":
                 hint += (
@@ -450,16 +569,45 @@ class ResponsesClient:
                 )
             else:
                 hint += "; keys belong to one resource: check it is this endpoint's key, or use --auth entra"
-        elif status == 404 and op in (Operation.CREATE, Operation.COMPACT):
+        elif no_deployment:
             hint = (
                 "`model` (-m/--model) must be the deployment name, not the model name: list deployments with "
-                "`az cognitiveservices account deployment list` or `aoai preflight`"
+                "`az cognitiveservices account deployment list`; the model or the region may also not offer "
+                "the Responses API (`aoai preflight run` checks both)"
             )
         elif status == 404:
             hint = "no such response here: responses are kept 30 days, and --no-store responses are never stored"
         elif status in RETRY_STATUSES and retries:
             hint = f"gave up after {retries} retries; --max-retries sets how many"
-        return ServiceError(message, status=status, code=code, request_id=request_id_of(response.headers), hint=hint)
+        kind = HtmlPageError if page else ServiceError
+        error = kind(message, status=status, code=code, request_id=request_id_of(response.headers), hint=hint)
+        if page:
+            error.code = response.reason_phrase or None
+        if no_deployment:
+            error.exit_code = ExitCode.NOT_FOUND
+        elif asked_wait is not None:
+            error.exit_code = ExitCode.INCOMPLETE
+        return error
+
+
+class HtmlPageError(ServiceError):
+    """An error status whose body is an HTML page (a gateway's or proxy's, not the API's JSON)."""
+
+    def one_line(self) -> str:
+        text = f"{self.status} {self.code or ''}".strip() + f" — {' '.join(self.message.split())}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        if self.hint:
+            text += f" — {' '.join(self.hint.split())}"
+        return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ({seconds:g} s)"
+    return f"{seconds / 3600:.1f} h ({seconds:g} s)"
 
 
 def _seg(value: str) -> str:

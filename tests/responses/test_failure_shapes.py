@@ -1,0 +1,175 @@
+"""Failure shapes real endpoints, gateways and proxies send, replayed byte for byte (issue 11).
+
+Each answer here is what a user met in the wild: a 200 with an empty body from a proxy, a
+gateway's HTML 502, a 429 asking for a day's wait, the v1 API's 400 ``model_not_found``, the
+400 ``content_filter`` with its ``innererror`` block.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from aoai.errors import AoaiError, ExitCode, ServiceError
+from aoai.responses.client import Operation, RetryNotice
+
+from .test_client import make_client
+from .wire import Wire, json_wire, sequence, transport
+
+EMPTY_200 = Wire(200, b"", (("content-type", "application/json"), ("apim-request-id", "req-42")))
+GATEWAY_502 = Wire(
+    502,
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>"
+    b"\r\n<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\r\n</body>\r\n</html>\r\n",
+    (("content-type", "text/html"), ("x-request-id", "gw-7")),
+)
+
+
+@pytest.mark.parametrize(
+    ("operation", "call"),
+    [
+        ("POST /responses", lambda c: c.create({"model": "chat", "input": "hi", "background": True})),
+        ("GET /responses/resp_1", lambda c: c.retrieve("resp_1")),
+        ("POST /responses/resp_1/cancel", lambda c: c.cancel("resp_1")),
+        ("POST /responses/compact", lambda c: c.compact({"model": "chat", "input": "hi"})),
+        ("GET /responses/resp_1/input_items", lambda c: c.list_input_items("resp_1")),
+    ],
+)
+def test_a_200_with_an_empty_body_is_a_service_failure(operation: str, call: object) -> None:
+    client, _, _ = make_client(transport(sequence(EMPTY_200)))
+    with pytest.raises(AoaiError) as info:
+        call(client)  # type: ignore[operator]
+    line = info.value.one_line()
+    assert info.value.exit_code == ExitCode.INCOMPLETE
+    assert line.startswith(f"{operation} answered 200 OK with an empty body")
+    assert "content type application/json" in line and "request id req-42" in line
+
+
+@pytest.mark.parametrize(
+    ("wire", "what"),
+    [
+        (json_wire(200, "{}"), "a JSON object without a response id"),
+        (json_wire(200, '{"id": null, "status": "queued"}'), "a JSON object without a response id"),
+        (json_wire(200, "[]"), "a body that is not a JSON object (application/json)"),
+        (Wire(200, b"<html><head><title>Sign in</title></head></html>", (("content-type", "text/html"),)),
+         "an HTML page, probably from a proxy or gateway (title: Sign in)"),
+    ],
+)  # fmt: skip
+def test_a_2xx_that_is_not_a_response_object_never_yields_an_id(wire: Wire, what: str) -> None:
+    client, _, _ = make_client(transport(sequence(wire)))
+    with pytest.raises(AoaiError) as info:
+        client.create({"model": "chat", "input": "hi", "background": True})
+    assert what in info.value.one_line() and info.value.exit_code == ExitCode.INCOMPLETE
+
+
+def test_delete_may_answer_with_no_body() -> None:
+    client, _, _ = make_client(transport(sequence(EMPTY_200)))
+    assert client.delete("resp_1")["deleted"] is True
+
+
+def test_a_gateway_html_page_is_said_in_words_never_markup() -> None:
+    client, sleeps, _ = make_client(transport(sequence(GATEWAY_502)), max_retries=1)
+    with pytest.raises(ServiceError) as info:
+        client.retrieve("resp_1")
+    line = info.value.one_line()
+    assert line.startswith("502 Bad Gateway — an HTML page, probably from a proxy or gateway (title: 502 Bad Gateway)")
+    assert "<" not in line and ">" not in line and "request id gw-7" in line
+    assert info.value.exit_code == ExitCode.INCOMPLETE and len(sleeps) == 1
+
+
+def test_any_html_error_body_is_described_not_printed() -> None:
+    page = Wire(
+        403, b"<!DOCTYPE html><html><body><h1>Access denied</h1></body></html>", (("content-type", "text/html"),)
+    )
+    client, _, _ = make_client(transport(sequence(page)))
+    with pytest.raises(ServiceError) as info:
+        client.retrieve("resp_1")
+    line = info.value.one_line()
+    assert line.startswith("403 Forbidden — an HTML page, probably from a proxy or gateway") and "<" not in line
+    assert info.value.exit_code == ExitCode.AUTH
+
+
+def test_retry_after_a_day_is_not_slept() -> None:
+    throttled = json_wire(
+        429,
+        '{"error":{"code":"429","message":"Requests to the Responses Operation under Azure OpenAI API version v1 '
+        "have exceeded token rate limit of your current AIServices S0 pricing tier. Please retry after 86400 "
+        'seconds."}}',
+        ("retry-after", "86400"),
+    )
+    client, sleeps, notices = make_client(transport(sequence(throttled)))
+    with pytest.raises(ServiceError) as info:
+        client.create({"model": "chat", "input": "hi"})
+    line = info.value.one_line()
+    assert sleeps == [] and notices == []
+    assert info.value.exit_code == ExitCode.INCOMPLETE
+    assert "Please retry after 86400 seconds" in line
+    assert "asks to wait 24.0 h (86400 s) (retry-after)" in line and "not waiting" in line
+
+
+def test_a_shortened_wait_says_capped() -> None:
+    notice = RetryNotice(
+        operation=Operation.RETRIEVE,
+        method="GET",
+        path="/responses/r",
+        reason="429 Too Many Requests",
+        request_id=None,
+        retry=1,
+        max_retries=3,
+        delay=60.0,
+        source="retry-after",
+        asked=90.0,
+    )
+    assert (
+        "retry-after asked 90 s, capped at 60 s" in notice.describe() and "as retry-after asks" not in notice.describe()
+    )
+
+
+MODEL_NOT_FOUND = json_wire(
+    400,
+    '{"error":{"message":"The model `gpt-4.1` does not exist or you do not have access to it.",'
+    '"type":"invalid_request_error","param":null,"code":"model_not_found"}}',
+)
+DEPLOYMENT_NOT_FOUND = json_wire(
+    404,
+    '{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you '
+    'created the deployment within the last 5 minutes, please wait a moment and try again."}}',
+)
+
+
+@pytest.mark.parametrize("wire", [MODEL_NOT_FOUND, DEPLOYMENT_NOT_FOUND])
+def test_model_not_found_and_deployment_not_found_get_the_same_guidance(wire: Wire) -> None:
+    client, _, _ = make_client(transport(sequence(wire)))
+    with pytest.raises(ServiceError) as info:
+        client.create({"model": "gpt-4.1", "input": "hi"})
+    line = info.value.one_line()
+    assert info.value.exit_code == ExitCode.NOT_FOUND
+    assert "must be the deployment name, not the model name" in line
+    assert "may also not offer the Responses API (`aoai preflight run` checks both)" in line
+
+
+def test_a_400_content_filter_names_the_category() -> None:
+    filtered = json_wire(
+        400,
+        '{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI\'s content '
+        'management policy. Please modify your prompt and retry.","type":null,"param":"prompt","code":'
+        '"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":'
+        '{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":'
+        '{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":'
+        '{"filtered":true,"severity":"medium"}}}}}',
+    )
+    client, _, _ = make_client(transport(sequence(filtered)))
+    with pytest.raises(ServiceError) as info:
+        client.create({"model": "chat", "input": "hi"})
+    line = info.value.one_line()
+    assert line.startswith("400 content_filter: The response was filtered")
+    assert "the content filter flagged: violence (medium)" in line and "hate" not in line
+
+
+def test_a_plain_text_error_body_loses_its_tags() -> None:
+    text = Wire(
+        503, b"<p>upstream connect error or disconnect/reset before headers</p>", (("content-type", "text/plain"),)
+    )
+    client, _, _ = make_client(transport(sequence(text)), max_retries=0)
+    with pytest.raises(ServiceError) as info:
+        client.retrieve("r")
+    assert "<" not in info.value.one_line() and "upstream connect error" in info.value.one_line()
