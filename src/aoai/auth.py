@@ -1,73 +1,50 @@
-"""Credentials for ARM (Entra ID only) and the data plane (API key or Entra ID), and redaction.
+"""Credentials for ARM (Entra ID only) and the data plane (API key or Entra ID).
 
-Every secret this process learns is registered here, and ``redact`` / ``RedactingFilter``
-replace it wherever text leaves the process (messages, logs, files). Azure SDK imports are
-lazy: ``aoai --help`` must not pay for azure-identity.
+Every credential is checked before it is used (``check_credential``) and registered with the
+one redactor (:mod:`aoai.redaction`, re-exported here), which hides it wherever text leaves the
+process. Azure SDK imports are lazy: ``aoai --help`` must not pay for azure-identity.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aoai.config import ENV_ACCESS_TOKEN, ENV_API_KEY, ENV_TENANT, DataPlaneSettings
-from aoai.errors import AuthError
+from aoai.errors import AuthError, UsageError
+from aoai.redaction import REDACTED, RedactingFilter, redact, register_secret
+
+__all__ = ["REDACTED", "RedactingFilter", "check_credential", "redact", "register_secret"]
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo
 
-REDACTED = "***"
-# Longest first, so a secret that contains another is replaced whole. Replaced (never mutated)
-# under the lock, so readers need no lock: evidence redaction calls ``redact`` ~10^5 times.
-_secrets: tuple[str, ...] = ()
-_lock = threading.Lock()
-
-# Header-shaped secrets we may not have registered (a token the SDK fetched itself).
-_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-_.~+/=]{8,}"),
-    re.compile(r"(?i)(['\"]?(?:api-key|authorization|ocp-apim-subscription-key)['\"]?\s*[:=]\s*['\"]?)[^'\",\s}]+"),
-)
-# Cheap pre-check: the patterns above can only match where one of these words appears.
-_PATTERN_HINT = re.compile(r"(?i)bearer|api-key|authorization|ocp-apim")
+# Keys and tokens are printable ASCII and go into HTTP headers: whitespace, a control or a
+# non-ASCII character is a paste or CRLF accident, refused before anything is sent (httpx would
+# print the value in its error).
+_BAD_CREDENTIAL_CHARS = re.compile(r"[^\x21-\x7e]")
 
 
-def register_secret(value: str | None) -> None:
-    """Remember a secret so that ``redact`` hides it everywhere from now on."""
-    global _secrets
-    if value and len(value) >= 4:
-        with _lock:
-            if value not in _secrets:
-                _secrets = tuple(sorted({*_secrets, value}, key=len, reverse=True))
-
-
-def redact(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    if _PATTERN_HINT.search(text):
-        for pattern in _PATTERNS:
-            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
-    return text
-
-
-class RedactingFilter(logging.Filter):
-    """Formats each record early and redacts the result, so no handler ever sees a secret."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not break logging
-            message = str(record.msg)
-        record.msg = redact(message)
-        record.args = None
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
+def check_credential(value: str, variable: str) -> str:
+    """``value`` as a header-safe credential, or UsageError naming ``variable`` (never the value)."""
+    register_secret(value)
+    bad = _BAD_CREDENTIAL_CHARS.search(value)
+    if bad:
+        where = "ends with" if bad.start() == len(value) - 1 else "contains"
+        what = {"\r": "a carriage return (a CRLF file?)", "\n": "a newline", " ": "a space", "\t": "a tab"}.get(
+            bad.group(),
+            f"a control character (U+{ord(bad.group()):04X})"
+            if ord(bad.group()) < 0xA0
+            else f"a non-ASCII character (U+{ord(bad.group()):04X})",
+        )
+        raise UsageError(
+            f"{variable} {where} {what}: it cannot be sent in an HTTP header",
+            hint=f"set {variable} to the credential alone, e.g. $(tr -d '\\r\\n' < FILE)",
+        )
+    return value
 
 
 class TokenCredentialLike(Protocol):
@@ -80,9 +57,8 @@ class StaticTokenCredential:
     Implements both azure-core credential protocols (``get_token`` and ``get_token_info``).
     """
 
-    def __init__(self, token: str, *, lifetime_s: int = 3600) -> None:
-        register_secret(token)
-        self._token = token
+    def __init__(self, token: str, *, lifetime_s: int = 3600, variable: str = ENV_ACCESS_TOKEN) -> None:
+        self._token = check_credential(token, variable)
         self._expires_on = int(time.time()) + lifetime_s
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
@@ -177,7 +153,7 @@ def data_plane_auth(settings: DataPlaneSettings, env: Mapping[str, str]) -> Data
                 f"no API key: {ENV_API_KEY} is not set",
                 hint=f"export {ENV_API_KEY}, or use --auth entra",
             )
-        register_secret(key)
+        check_credential(key, ENV_API_KEY)
         return DataPlaneAuth(mode="key", description=f"api-key from {ENV_API_KEY}", _key=key)
     token = env.get(ENV_ACCESS_TOKEN)
     if token:

@@ -17,6 +17,7 @@ from aoai.cli import preflight as preflight_cmd
 from aoai.cli import resp as resp_cmd
 from aoai.cli.common import configure, defer_unset_coercion, state
 from aoai.errors import AoaiError, ExitCode
+from aoai.redaction import install_std_streams, register_secret, release_std_streams
 
 app = typer.Typer(
     name="aoai",
@@ -59,9 +60,7 @@ preflight_cmd.app.command("fleet")(fleet_cmd.fleet)
 
 
 def _print_error(error: AoaiError) -> None:
-    from aoai.auth import redact
-
-    sys.stderr.write(f"aoai: error: {redact(error.one_line())}\n")
+    sys.stderr.write(f"aoai: error: {error.one_line()}\n")
 
 
 def _usage_line(error: typer.TyperException) -> str:
@@ -71,8 +70,29 @@ def _usage_line(error: typer.TyperException) -> str:
     return f"aoai: error: {message} (see '{command} --help')\n"
 
 
+# Secrets the environment hands us: known to the redactor before anything can print them.
+SECRET_VARIABLES = (
+    "AZURE_OPENAI_API_KEY",
+    "AOAI_ACCESS_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_PASSWORD",
+)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turn expected errors into one line and an exit code."""
+    """Console-script entry point: every byte written to stdout and stderr from here on passes
+    through the redactor; expected errors become one line and an exit code."""
+    install_std_streams()
+    for name in SECRET_VARIABLES:
+        register_secret(state().env.get(name))
+    try:
+        _main(argv)
+    finally:
+        release_std_streams()
+
+
+def _main(argv: list[str] | None) -> None:
     defer_unset_coercion()
     command = typer.main.get_command(app)
     try:
@@ -95,10 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:
         if state().debug:
             raise
-        from aoai.auth import redact
-
         sys.stderr.write(
-            f"aoai: internal error: {redact(type(error).__name__ + ': ' + str(error))} "
+            f"aoai: internal error: {type(error).__name__}: {error} "
             "— rerun with --debug for the traceback and please report it\n"
         )
         sys.exit(int(ExitCode.INCOMPLETE))

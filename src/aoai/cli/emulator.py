@@ -43,10 +43,9 @@ def emulator(
     lines = [f"export {name}={shlex.quote(value)}" for name, value in running.env.items()]
     text = "\n".join(lines) + "\n"
     if env_file is not None:
-        tmp = env_file.with_name(env_file.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o600)
-        tmp.replace(env_file)
+        from aoai.atomicfile import write_file
+
+        write_file(env_file, text, what="--env-file", private=True)
     typer.echo(text, nl=False)
     state().err.print(
         f"aoai emulator listening on {running.url} (scenario {running.state.scenario.name}); Ctrl-C stops it"

@@ -132,11 +132,13 @@ def _output_width() -> int:
 
 
 def _append_step_summary(path: str, markdown: str) -> None:
+    from aoai.atomicfile import append_text
+    from aoai.errors import AoaiError
+
     try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
-    except OSError as exc:
-        sys.stderr.write(f"aoai: warning: cannot append to GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}\n")
+        append_text(path, markdown if markdown.endswith("\n") else markdown + "\n", what="GITHUB_STEP_SUMMARY")
+    except AoaiError as exc:
+        sys.stderr.write(f"aoai: warning: {exc.message}\n")
 
 
 def _publish(fmt: str, text: str, outcome: Any, document: dict[str, Any], evidence_path: Path | None) -> NoReturn:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import copy
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aoai.atomicfile import write_file
 from aoai.errors import AoaiError, UsageError
 
 IMAGE_HEADER = "x-ms-oai-image-generation-deployment"
@@ -95,12 +94,6 @@ def _free_name(directory: Path, stem: str, extension: str) -> Path:
     return candidate
 
 
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
 def save_images(response: Mapping[str, Any], directory: Path) -> list[Path]:
     """Write every generated image of ``response`` into ``directory``; returns the paths."""
     images = generated_images(response)
@@ -111,20 +104,9 @@ def save_images(response: Mapping[str, Any], directory: Path) -> list[Path]:
     except OSError as exc:
         raise AoaiError(f"cannot create {directory}: {exc.strerror or exc}") from exc
     paths = []
-    mode = 0o666 & ~_umask()  # what open() would give; mkstemp alone would make it 0600
     for image in images:
         target = _free_name(directory, image.item_id, image.extension)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(image.data)
-            os.chmod(tmp_name, mode)
-            os.replace(tmp_name, target)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-            raise AoaiError(f"cannot write {target}: {exc.strerror or exc}") from exc
-        paths.append(target)
+        paths.append(write_file(target, image.data, what="image"))
     return paths
 
 

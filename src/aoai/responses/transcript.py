@@ -15,15 +15,13 @@ anything is sent.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aoai.errors import AoaiError, UsageError
+from aoai.atomicfile import write_file
+from aoai.errors import UsageError
 
 FILE_MODE = 0o600
 
@@ -67,22 +65,4 @@ def as_items(value: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 def save(path: Path, items: Sequence[dict[str, Any]]) -> None:
     """Write the items atomically (mode 0600 for a new file; an existing file keeps its mode)."""
     text = json.dumps(list(items), indent=2, ensure_ascii=False) + "\n"
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = FILE_MODE
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise AoaiError(f"cannot write the transcript {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise AoaiError(f"cannot write the transcript {path}: {exc.strerror or exc}") from exc
+    write_file(path, text, what="the transcript", private=True)

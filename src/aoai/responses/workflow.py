@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aoai.atomicfile import write_file
 from aoai.auth import register_secret
 from aoai.errors import UsageError
 from aoai.responses import Include, McpApproval, attachments, images, tools, transcript
@@ -244,6 +245,5 @@ def compact_target(save: str | None) -> Path | None:
 
 def save_compacted(target: Path, result: Mapping[str, Any]) -> None:
     """The compacted output items as JSON, ready for ``create --input-file`` (replaced in one step)."""
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(result.get("output") or [], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(target)
+    text = json.dumps(result.get("output") or [], indent=2, ensure_ascii=False) + "\n"
+    write_file(target, text, what="--save", private=True)

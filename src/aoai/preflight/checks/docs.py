@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aoai.atomicfile import write_file
 from aoai.preflight.checks import CheckInfo, Control, all_checks
 from aoai.preflight.report import Area
 
@@ -145,5 +146,5 @@ def write_docs(docs_dir: str = "docs") -> None:
     from aoai.preflight.evidence import schema_text
 
     root = Path(docs_dir)
-    (root / "checks.md").write_text(checks_markdown(), encoding="utf-8")
-    (root / "evidence.schema.json").write_text(schema_text(), encoding="utf-8")
+    write_file(root / "checks.md", checks_markdown())
+    write_file(root / "evidence.schema.json", schema_text())
