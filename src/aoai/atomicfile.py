@@ -112,10 +112,8 @@ def write_file(path: Path | str, data: str | bytes, *, what: str = "", private: 
     directory = target.parent
     if not directory.is_dir():
         raise UsageError(f"cannot write {_describe(what, path)}: directory {directory} does not exist")
-    if existing is not None:
-        mode = stat.S_IMODE(existing.st_mode)
-    else:
-        mode = PRIVATE_MODE if private else 0o666 & ~_umask()
+    new_mode = PRIVATE_MODE if private else 0o666 & ~_umask()
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else new_mode
     temp: Path | None = None
     try:
         fd, temp = _create_temp(directory, target.name)
