@@ -31,6 +31,7 @@ class Step:
     capture: str | None = None  # keep the parsed JSON stdout under this name
     fault: dict[str, Any] | None = None  # armed on the emulator just before the step
     show_json: Callable[[Any], str] | None = None  # how to show a captured JSON result
+    stdin: Callable[[Mapping[str, str]], str] | None = None  # what the step reads on stdin (from the env)
 
 
 @dataclass
@@ -55,6 +56,14 @@ def tour() -> list[Step]:
             "aoai-legacy fails every area for a realistic reason; exit code 1 blocks a CI pipeline.",
             ["preflight", "run", *LEGACY, "--deployment", "gpt-4o=gpt-4o@2024-05-13", "-o", "table"],
             expect=1,
+        ),
+        Step(
+            "Preflight: a planned change, before it is provisioned",
+            "An ARM What-If result (piped on stdin) adds a deployment of a retired model version to aoai-legacy "
+            "and raises prod-chat to 120, more than its quota can hold: the gate stops it before `az deployment`.",
+            ["preflight", "plan", "-", "--only", "AOAI205", "--only", "AOAI303", "--only", "AOAI304", "-o", "table"],
+            expect=1,
+            stdin=lambda env: planned_change(env.get("AZURE_SUBSCRIPTION_ID", "")),
         ),
         Step(
             "A streamed response",
@@ -98,6 +107,44 @@ def tour() -> list[Step]:
     ]
 
 
+def planned_change(subscription: str) -> str:
+    """The What-If result (REST envelope) of a template that changes aoai-legacy's deployments."""
+    account = (
+        f"/subscriptions/{subscription}/resourceGroups/rg-aoai-demo/providers/Microsoft.CognitiveServices"
+        "/accounts/aoai-legacy"
+    )
+
+    def deployment(name: str, model: str, version: str, capacity: int) -> dict[str, Any]:
+        return {
+            "id": f"{account}/deployments/{name}",
+            "name": name,
+            "type": "Microsoft.CognitiveServices/accounts/deployments",
+            "apiVersion": "2024-10-01",
+            "sku": {"name": "Standard", "capacity": capacity},
+            "properties": {
+                "model": {"format": "OpenAI", "name": model, "version": version},
+                "raiPolicyName": "Microsoft.DefaultV2",
+                "versionUpgradeOption": "OnceNewDefaultVersionAvailable",
+            },
+        }
+
+    changes = [
+        {
+            "resourceId": f"{account}/deployments/chat-35",
+            "changeType": "Create",
+            "after": deployment("chat-35", "gpt-35-turbo", "0613", 10),
+        },
+        {
+            "resourceId": f"{account}/deployments/prod-chat",
+            "changeType": "Modify",
+            "before": deployment("prod-chat", "gpt-4o", "2024-05-13", 80),
+            "after": deployment("prod-chat", "gpt-4o", "2024-05-13", 120),
+            "delta": [{"path": "sku.capacity", "propertyChangeType": "Modify", "before": 80, "after": 120}],
+        },
+    ]
+    return json.dumps({"status": "Succeeded", "properties": {"changes": changes}})
+
+
 class DemoFailed(AoaiError):
     """A tour step ended with an unexpected exit code."""
 
@@ -121,6 +168,7 @@ def run_tour(
         proc = subprocess.run(
             [sys.executable, "-m", "aoai", *args],
             env=dict(env),
+            input=step.stdin(env) if step.stdin is not None else None,
             stdout=subprocess.PIPE if step.capture else None,
             text=True,
             timeout=60,
