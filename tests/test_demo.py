@@ -14,8 +14,8 @@ def test_demo_tours_preflight_and_resp(aoai_bare: AoaiRunner) -> None:
         "Verdict: Ready",
         "Verdict: Not ready (exit 1)",
         "$ aoai preflight plan -",
-        "the plan adds 40 to quota OpenAI.Standard.gpt-4o",
-        "gpt-35-turbo 0613 is deprecated",
+        "the plan adds 40",  # beyond the gpt-4o Standard quota (AOAI303)
+        "gpt-35-turbo 0613",  # a retired version (AOAI205)
         "AOAI201",
         "$ aoai resp create",
         "reconnecting after event",

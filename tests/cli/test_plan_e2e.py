@@ -199,6 +199,8 @@ def test_offline_reads_nothing_and_says_the_verdict_is_partial(aoai: AoaiRunner,
         "plan",
         str(path),
         "--offline",
+        "--evidence",
+        str(tmp_path / "offline.json"),
         env={"AOAI_ACCESS_TOKEN": "", "AOAI_ARM_ENDPOINT": "https://192.0.2.1"},
     )
     assert result.code == 1, result.output
@@ -212,6 +214,10 @@ def test_offline_reads_nothing_and_says_the_verdict_is_partial(aoai: AoaiRunner,
     for check in ("AOAI205", "AOAI301", "AOAI303", "AOAI304"):
         assert {f["status"] for f in document["findings"] if f["check"] == check} == {"skip"}
         assert "--offline" in _finding(document, check)["message"]
+    verified = aoai(
+        "preflight", "verify", str(tmp_path / "offline.json"), env={"AOAI_ARM_ENDPOINT": "https://192.0.2.1"}
+    )
+    assert verified.code == 0, verified.output
 
 
 def test_offline_on_an_existing_account_does_not_guess_what_arm_holds(aoai: AoaiRunner, tmp_path: Path) -> None:

@@ -275,9 +275,12 @@ def test_azapi_resources_carry_arm_bodies_as_object_or_string() -> None:
         ],
         [tf_reference("azapi_resource.chat", "parent_id", "azapi_resource.account")],
     )
+    document["resource_changes"][0]["change"]["after_sensitive"] = {"body": {"properties": {"disableLocalAuth": True}}}
     plan = _parse(document)
     [planned] = group(plan, None)
     assert planned.target.resource_id == account_id("aoai-azapi")
+    assert planned.account and planned.account.unknown == ["properties.disableLocalAuth"]  # sensitive: kept out
+    assert planned.account.body and "disableLocalAuth" not in planned.account.body["properties"]
     assert planned.account and planned.account.body and planned.account.body["identity"]["type"] == "SystemAssigned"
     [chat] = planned.children
     assert chat.body is not None and chat.body["sku"]["capacity"] == 10

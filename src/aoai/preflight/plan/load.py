@@ -27,6 +27,8 @@ FORMATS = ("auto", "whatif", "terraform")
 def read_bytes(path: str, stdin: BinaryIO | None = None) -> bytes:
     """The plan's bytes: ``-`` reads stdin. Capped at MAX_PLAN_BYTES (exit 2 as soon as exceeded)."""
     if path == "-":
+        if stdin is None and sys.stdin.isatty():
+            raise UsageError("PLAN_FILE - reads the plan from stdin, which is a terminal", hint="pipe the JSON in")
         stream = stdin if stdin is not None else sys.stdin.buffer
         data = stream.read(MAX_PLAN_BYTES + 1)
     else:

@@ -499,7 +499,9 @@ def _resource(change: dict[str, Any], config: _Configuration, plan: Plan) -> Pla
     if action is Action.DELETE:
         after = None
     if rtype == "azapi_resource":
-        return _azapi(address, action, after, before, after_unknown, config, plan)
+        # A body is passed through whole: values Terraform marks sensitive stay out of it (and the evidence).
+        hidden = _azapi_unknowns(inner.get("after_sensitive"))
+        return _azapi(address, action, after, before, after_unknown, config, plan, hidden)
     if rtype in ACCOUNT_TYPES:
         kind = current.get("kind") if rtype == "azurerm_cognitive_account" else "AIServices"
         if isinstance(kind, str) and kind not in OPENAI_KINDS:
@@ -630,11 +632,12 @@ def _azapi(
     after_unknown: Any,
     config: _Configuration,
     plan: Plan,
+    hidden: list[str],
 ) -> PlannedResource | None:
     arm_type = _azapi_type(after, before)
     current = after or before or {}
     body = _azapi_body(after, address)
-    unknown = _azapi_unknowns(after_unknown) if after is not None else []
+    unknown = sorted({*_azapi_unknowns(after_unknown), *hidden}) if after is not None else []
     _drop(body, unknown)
     parent = current.get("parent_id")
     name = str(current.get("name") or "") or None
