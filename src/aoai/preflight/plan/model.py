@@ -112,27 +112,6 @@ class Plan:
         return {"arm-whatif": "ARM What-If", "terraform": "Terraform plan"}.get(self.format, self.format)
 
 
-def get_path(body: dict[str, Any] | None, path: str) -> Any:
-    node: Any = body
-    for key in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(key)
-    return node
-
-
-def set_path(body: dict[str, Any], path: str, value: Any) -> None:
-    keys = path.split(".")
-    node = body
-    for key in keys[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            node[key] = child
-        node = child
-    node[keys[-1]] = value
-
-
 def drop_path(body: dict[str, Any], path: str) -> None:
     keys = path.split(".")
     node: Any = body
