@@ -5,14 +5,22 @@ What the user sees matters here: one line, the right exit code, nothing lost, no
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ..conftest import FAKE_KEY, AoaiRunner, Result, _base_env
-from ..responses.test_failure_shapes import EMPTY_200, GATEWAY_502, MODEL_NOT_FOUND
-from ..responses.wire import ReplayServer, Script, json_wire, sequence
+from ..responses.test_failure_shapes import (
+    CHAT_ERROR,
+    EMPTY_200,
+    FAILED_THEN_ERROR,
+    GATEWAY_502,
+    MODEL_NOT_FOUND,
+    SPLIT_EMOJI,
+)
+from ..responses.wire import ReplayServer, Script, json_wire, sequence, sse_wire
 
 
 @pytest.fixture
@@ -95,3 +103,50 @@ def test_a_gateway_502_page_is_one_line_without_markup(replay: tuple[list[Replay
         "aoai: error: 502 Bad Gateway — an HTML page, probably from a proxy or gateway (title: 502 Bad Gateway)"
     )
     assert "<" not in result.stderr and len(line.splitlines()) == 1
+
+
+def stream_of(frames: list[str]) -> Script:
+    return sequence(sse_wire(frames))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl"])
+def test_a_failed_stream_names_the_reason_a_trailing_error_event_gives(
+    replay: tuple[list[ReplayServer], AoaiRunner], fmt: str
+) -> None:
+    result, _ = run(replay, stream_of(FAILED_THEN_ERROR), "resp", "create", "hi", "-m", "chat", "--stream", "-o", fmt)
+    assert result.code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("aoai: error: response resp_f1 failed: content_policy_violation: Your request was flagged")
+    if fmt == "jsonl":
+        assert json.loads(result.stdout.splitlines()[-1])["type"] == "error"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl"])
+def test_a_chat_style_error_frame_is_shown_in_every_mode(
+    replay: tuple[list[ReplayServer], AoaiRunner], fmt: str
+) -> None:
+    result, _ = run(replay, stream_of(CHAT_ERROR), "resp", "create", "hi", "-m", "chat", "--stream", "-o", fmt)
+    assert result.code == 4
+    last = result.stderr.strip().splitlines()[-1]
+    assert "ended with an error: The server had an error processing your request." in last
+    assert "use --background" not in result.stderr
+
+
+def test_an_emoji_split_across_deltas_prints_whole(replay: tuple[list[ReplayServer], AoaiRunner]) -> None:
+    result, _ = run(replay, stream_of(SPLIT_EMOJI), "resp", "create", "hi", "-m", "chat", "--stream")
+    assert result.code == 0, result.stderr
+    assert result.stdout == "Hi \U0001f600 there"
+
+
+def test_input_items_without_a_cursor(replay: tuple[list[ReplayServer], AoaiRunner]) -> None:
+    page = json_wire(
+        200,
+        '{"object":"list","data":[{"id":"msg_1","type":"message","role":"user","status":"completed","content":'
+        '[{"type":"input_text","text":"hi"}]}],"first_id":"msg_1","last_id":null,"has_more":true}',
+    )
+    one, _ = run(replay, sequence(page), "resp", "items", "resp_1")
+    assert one.code == 0 and "msg_1" in one.stdout
+    assert "gave no cursor" in one.stderr and "--after None" not in one.stderr
+    every, _ = run(replay, sequence(page), "resp", "items", "resp_1", "--all")
+    assert every.code == 4 and "msg_1" in every.stdout
+    assert "input items of resp_1 are incomplete" in every.stderr.strip().splitlines()[-1]

@@ -7,13 +7,19 @@ gateway's HTML 502, a 429 asking for a day's wait, the v1 API's 400 ``model_not_
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
 from aoai.errors import AoaiError, ExitCode, ServiceError
+from aoai.responses import OutputFormat
 from aoai.responses.client import Operation, RetryNotice
+from aoai.responses.render import Terminal, show_items, stream_sink
+from aoai.responses.run import InputItemPages, Session, Summary, ended_error, stream_create
 
 from .test_client import make_client
-from .wire import Wire, json_wire, sequence, transport
+from .wire import Wire, json_wire, sequence, sse_wire, transport
 
 EMPTY_200 = Wire(200, b"", (("content-type", "application/json"), ("apim-request-id", "req-42")))
 GATEWAY_502 = Wire(
@@ -173,3 +179,148 @@ def test_a_plain_text_error_body_loses_its_tags() -> None:
     with pytest.raises(ServiceError) as info:
         client.retrieve("r")
     assert "<" not in info.value.one_line() and "upstream connect error" in info.value.one_line()
+
+
+# -- inside the stream ---------------------------------------------------------------------------
+
+CREATED = (
+    'event: response.created\ndata: {"type":"response.created","sequence_number":0,"response":{"id":"resp_f1",'
+    '"object":"response","created_at":1760000000,"status":"in_progress","model":"gpt-4o","output":[],'
+    '"background":false,"error":null,"incomplete_details":null,"usage":null}}'
+)
+
+
+def delta(seq: int, text_json: str) -> str:
+    """A text delta frame; ``text_json`` is the JSON string literal as sent (escapes and all)."""
+    return (
+        f'event: response.output_text.delta\ndata: {{"type":"response.output_text.delta","sequence_number":{seq},'
+        f'"item_id":"msg_1","output_index":0,"content_index":0,"delta":{text_json}}}'
+    )
+
+
+def failed(seq: int, error: str = "null", details: str = "null") -> str:
+    return (
+        f'event: response.failed\ndata: {{"type":"response.failed","sequence_number":{seq},"response":{{"id":'
+        f'"resp_f1","object":"response","created_at":1760000000,"status":"failed","model":"gpt-4o","output":[],'
+        f'"background":false,"error":{error},"incomplete_details":{details},"usage":null}}}}'
+    )
+
+
+def completed(seq: int, text_json: str) -> str:
+    return (
+        f'event: response.completed\ndata: {{"type":"response.completed","sequence_number":{seq},"response":{{"id":'
+        f'"resp_f1","object":"response","created_at":1760000000,"status":"completed","model":"gpt-4o","output":'
+        f'[{{"id":"msg_1","type":"message","role":"assistant","status":"completed","content":[{{"type":"output_text",'
+        f'"text":{text_json},"annotations":[]}}]}}],"background":false,"error":null,"incomplete_details":null,'
+        f'"usage":{{"input_tokens":5,"output_tokens":3,"total_tokens":8}}}}}}'
+    )
+
+
+TRAILING_ERROR = (
+    'event: error\ndata: {"type":"error","sequence_number":3,"code":"content_policy_violation","message":'
+    '"Your request was flagged by the content filter.","param":null}'
+)
+CHAT_ERROR_FRAME = (
+    'data: {"error": {"message": "The server had an error processing your request. Sorry about that! You can retry '
+    "your request, or contact us through an Azure support request at: https://go.microsoft.com/fwlink/?linkid="
+    '2213926 if you keep seeing this error.", "type": "server_error", "param": null, "code": null}}'
+)
+FAILED_THEN_ERROR = [CREATED, delta(1, '"Once upon"'), failed(2), TRAILING_ERROR]
+CHAT_ERROR = [CREATED, delta(1, '"Once upon"'), CHAT_ERROR_FRAME]
+SPLIT_EMOJI = [
+    CREATED,
+    delta(1, '"Hi \\ud83d"'),
+    delta(2, '"\\ude00 there"'),
+    completed(3, '"Hi \\ud83d\\ude00 there"'),
+]
+
+
+def stream_through(frames: list[str], fmt: OutputFormat) -> tuple[Summary, str, str]:
+    client, _, _ = make_client(transport(sequence(sse_wire(frames))))
+    session = Session(client, None, "unit", notify=lambda text: None)
+    out, err = io.StringIO(), io.StringIO()
+    term = Terminal(out, err, False, False, color=False)
+    with stream_sink(fmt, term, catch_up=True) as sink:
+        summary = stream_create(session, {"model": "chat", "input": "hi"}, sink, max_resumes=0, on_resume=None)
+        sink.finish(summary)
+    return summary, out.getvalue(), err.getvalue()
+
+
+def test_a_trailing_error_event_gives_the_reason_of_a_failure_and_jsonl_keeps_it() -> None:
+    summary, _, _ = stream_through(FAILED_THEN_ERROR, OutputFormat.TEXT)
+    error = ended_error(summary)
+    assert error is not None and error.exit_code == ExitCode.NOT_READY
+    assert "resp_f1 failed: content_policy_violation: Your request was flagged by the content filter." in (
+        error.one_line()
+    )
+    assert "no reason given" not in error.one_line() and "content filter stopped it" in error.one_line()
+    _, out, _ = stream_through(FAILED_THEN_ERROR, OutputFormat.JSONL)
+    assert [json.loads(line)["type"] for line in out.splitlines()][-2:] == ["response.failed", "error"]
+
+
+def test_the_most_specific_reason_wins_and_names_the_filter_category() -> None:
+    with_category = failed(
+        2,
+        details='{"reason":"content_filter"}',
+        error='{"code":"content_filter","message":"The response was filtered.","innererror":{"code":'
+        '"ResponsibleAIPolicyViolation","content_filter_result":{"self_harm":{"filtered":true,"severity":"high"},'
+        '"hate":{"filtered":false,"severity":"safe"}}}}',
+    )
+    summary, _, _ = stream_through([CREATED, with_category, TRAILING_ERROR], OutputFormat.TEXT)
+    assert summary.error == "content_filter: The response was filtered. (content filter: self_harm (high))"
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_a_chat_style_error_frame_ends_the_stream_with_its_message(fmt: OutputFormat) -> None:
+    summary, out, _ = stream_through(CHAT_ERROR, fmt)
+    error = ended_error(summary)
+    assert error is not None and error.exit_code == ExitCode.INCOMPLETE
+    assert "stream of response resp_f1 ended with an error: The server had an error processing your request." in (
+        error.one_line()
+    )
+    if fmt is OutputFormat.JSONL:
+        assert json.loads(out.splitlines()[-1])["error"]["type"] == "server_error"
+
+
+def test_a_chat_style_error_frame_after_a_failed_response_exits_1() -> None:
+    summary, _, _ = stream_through([CREATED, failed(1), CHAT_ERROR_FRAME], OutputFormat.TEXT)
+    error = ended_error(summary)
+    assert error is not None and error.exit_code == ExitCode.NOT_READY
+    assert "failed: The server had an error processing your request." in error.one_line()
+
+
+def test_surrogate_halves_split_across_deltas_are_joined() -> None:
+    summary, out, _ = stream_through(SPLIT_EMOJI, OutputFormat.TEXT)
+    assert out == "Hi \U0001f600 there" and summary.status == "completed"
+    out.encode("utf-8")  # never unencodable
+
+
+def test_an_unpaired_surrogate_half_is_replaced_never_fatal() -> None:
+    frames = [CREATED, delta(1, '"Hi \\ud83d"'), delta(2, '"x"'), completed(3, '"Hi \\ud83dx"')]
+    _, out, _ = stream_through(frames, OutputFormat.TEXT)
+    assert out == "Hi \ufffdx"
+    _, out, _ = stream_through(frames, OutputFormat.JSON)
+    assert json.loads(out)["output"][0]["content"][0]["text"] == "Hi \ud83dx"  # kept, as a \\u escape
+    out.encode("utf-8")
+
+
+def test_input_items_without_a_cursor_say_so() -> None:
+    page = json_wire(
+        200,
+        '{"object":"list","data":[{"id":"msg_1","type":"message","role":"user","status":"completed","content":'
+        '[{"type":"input_text","text":"hi"}]}],"first_id":"msg_1","last_id":null,"has_more":true}',
+    )
+    client, _, _ = make_client(transport(sequence(page)))
+    session = Session(client, None, "unit", notify=lambda text: None)
+    term = Terminal(io.StringIO(), io.StringIO(), False, False, color=False)
+    for follow in (False, True):
+        pages = InputItemPages(session, "resp_1", limit=None, order=None, after=None, include=(), follow=follow)
+        show_items(term, OutputFormat.TEXT, pages, follow=follow)
+        error = pages.incomplete()
+        if follow:
+            assert error is not None and error.exit_code == ExitCode.INCOMPLETE
+            assert "incomplete: the service said has_more but gave no cursor (last_id is null)" in error.one_line()
+        else:
+            assert error is None
+    assert isinstance(term.err, io.StringIO)
+    assert "gave no cursor" in term.err.getvalue() and "--after None" not in term.err.getvalue()

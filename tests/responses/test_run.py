@@ -127,11 +127,12 @@ def test_unsuccessful_endings_exit_1(response: dict[str, object], message: str) 
     assert ended_error(summarize({"id": "r", "status": "completed"})) is None
 
 
-def test_an_error_event_is_a_failure() -> None:
+def test_an_error_event_ends_the_stream_with_its_message_exit_4() -> None:
     event = StreamEvent("error", 5, {"type": "error", "code": "rate_limit_exceeded", "message": "slow down"}, "{}")
-    summary = summarize(None, response_id="resp_1", error_event=event)
+    summary = summarize({"id": "resp_1", "status": "in_progress"}, error_events=[event])
     error = ended_error(summary)
-    assert error is not None and "resp_1 failed: rate_limit_exceeded: slow down" in error.one_line()
+    assert error is not None and error.exit_code == ExitCode.INCOMPLETE
+    assert "stream of response resp_1 ended with an error: rate_limit_exceeded: slow down" in error.one_line()
 
 
 def test_open_session_checks_settings_before_any_request(tmp_path: Path) -> None:

@@ -313,7 +313,7 @@ def items(
         inputs.check_response_id(response_id)
         term = terminal()
         with open_session(Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)) as session:
-            pages = run.input_item_pages(
+            pages = run.InputItemPages(
                 session,
                 response_id,
                 limit=limit,
@@ -323,6 +323,9 @@ def items(
                 follow=all_pages,
             )
             render.show_items(term, output, pages, follow=all_pages)
+            error = pages.incomplete()
+            if error is not None:
+                raise error
 
 
 def log(

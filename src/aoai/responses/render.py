@@ -16,7 +16,9 @@ functions that draw, so piped output does not pay for it.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -59,6 +61,10 @@ class Terminal:
 
     @classmethod
     def from_std(cls, *, color: bool) -> Terminal:
+        for stream in (sys.stdout, sys.stderr):
+            # A terminal that cannot show a character gets a replacement, never a crash.
+            if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") != "utf8":
+                stream.reconfigure(errors="replace")
         return cls(sys.stdout, sys.stderr, sys.stdout.isatty(), sys.stderr.isatty(), color)
 
     def _console(self, file: TextIO, tty: bool) -> Console:
@@ -85,6 +91,37 @@ class Terminal:
         if self._err_console is None:
             self._err_console = self._console(self.err, self.err_tty)
         return self._err_console
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Surrogate halves paired into one character; a lone half becomes U+FFFD (never unencodable)."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+class DeltaText:
+    """Text deltas made printable: a character split across two deltas as surrogate halves
+    (``"Hi \\ud83d"`` then ``"\\ude00 …"``) is held back one delta and joined."""
+
+    __slots__ = ("_held",)
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, delta: str) -> str:
+        text = self._held + delta
+        self._held = ""
+        if text and "\ud800" <= text[-1] <= "\udbff":  # a high half: its low half may come next
+            self._held, text = text[-1], text[:-1]
+        return printable(text)
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return printable(held)
 
 
 class Notices:
@@ -145,8 +182,8 @@ def summary_line(summary: Summary) -> str:
 
 def _detail_lines(summary: Summary) -> list[str]:
     lines = [f"function call {call}" for call in summary.calls]
-    if summary.error and summary.status not in (None, "completed"):
-        lines.append(f"{summary.status}: {summary.error}")
+    if summary.error and (summary.stream_error or summary.status not in (None, "completed")):
+        lines.append(f"{'error' if summary.stream_error else summary.status}: {summary.error}")
     return lines
 
 
@@ -195,7 +232,7 @@ class PlainTextSink(StreamSink):
         self._write = term.out.write
         self._flush = term.out.flush
         self._tracker = tracker
-        self._wrote = False
+        self._text = DeltaText()
 
     def on_event(self, event: StreamEvent) -> None:
         kind = event.type
@@ -203,25 +240,28 @@ class PlainTextSink(StreamSink):
             data = event.data
             delta = data.get("delta")
             if delta:
-                self._tracker.add(data, delta)
-                self._write(delta)
+                text = self._text.feed(delta)
+                self._tracker.add(data, text)
+                self._write(text)
                 self._flush()
         elif kind == REFUSAL_DELTA:
             delta = event.data.get("delta")
             if delta:
-                self._write(delta)
+                self._write(self._text.feed(delta))
                 self._flush()
         elif kind == TEXT_DONE or kind in TERMINAL_TYPES:
-            missing = self._tracker.missing(event)
+            missing = self._text.flush() + printable(self._tracker.missing(event))
             if missing:
                 self._write(missing)
                 self._flush()
 
     def finish(self, summary: Summary) -> None:
+        self._write(self._text.flush())
         self._flush()
         print_footer(self._term, summary)
 
     def abort(self) -> None:
+        self._write(self._text.flush())
         self._flush()
 
 
@@ -234,7 +274,10 @@ class JsonlSink(StreamSink):
         self._flush = term.out.flush
 
     def on_event(self, event: StreamEvent) -> None:
-        self._write(event.json_line() + "\n")
+        line = event.json_line()
+        if _SURROGATE.search(line) is not None:
+            line = json.dumps(event.data)
+        self._write(line + "\n")
         self._flush()
 
     def finish(self, summary: Summary) -> None:
@@ -288,6 +331,7 @@ class LiveTextSink(StreamSink):
         self._clock = clock
         self._started = clock()
         self.chunks: list[str] = []
+        self._text = DeltaText()
         self._events = 0
         self._response_id: str | None = None
         self._live: Live = Live(
@@ -313,17 +357,18 @@ class LiveTextSink(StreamSink):
         if kind == TEXT_DELTA:
             delta = event.data.get("delta")
             if delta:
-                self._tracker.add(event.data, delta)
-                self.chunks.append(delta)
+                text = self._text.feed(delta)
+                self._tracker.add(event.data, text)
+                self.chunks.append(text)
         elif kind == REFUSAL_DELTA:
             delta = event.data.get("delta")
             if delta:
-                self.chunks.append(delta)
+                self.chunks.append(self._text.feed(delta))
         else:
             if self._response_id is None and event.response is not None:
                 self._response_id = event.response.get("id")
             if kind == TEXT_DONE or kind in TERMINAL_TYPES:
-                missing = self._tracker.missing(event)
+                missing = self._text.flush() + printable(self._tracker.missing(event))
                 if missing:
                     self.chunks.append(missing)
 
@@ -331,6 +376,7 @@ class LiveTextSink(StreamSink):
         from rich.text import Text
 
         self._live.stop()
+        self.chunks.append(self._text.flush())
         text = "".join(self.chunks)
         if text:
             self._term.out_console.print(Text(text))
@@ -359,7 +405,10 @@ def stream_sink(fmt: OutputFormat, term: Terminal, *, catch_up: bool) -> StreamS
 
 
 def write_json(out: TextIO, obj: Any, *, indent: int | None = 2) -> None:
-    out.write(json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
+    text = json.dumps(obj, indent=indent, ensure_ascii=False)
+    if _SURROGATE.search(text) is not None:  # a lone surrogate half: keep it, as a \\u escape
+        text = json.dumps(obj, indent=indent)
+    out.write(text + "\n")
     out.flush()
 
 
@@ -378,7 +427,7 @@ def show_response(term: Terminal, fmt: OutputFormat, response: Mapping[str, Any]
     """A response fetched whole (create without streaming, get, cancel): its text, then the footer."""
     if show_object(term, fmt, response):
         return
-    text = output_text(response)
+    text = printable(output_text(response))
     if text:
         if term.out_tty:
             from rich.text import Text
@@ -511,7 +560,13 @@ def show_items(term: Terminal, fmt: OutputFormat, pages: Iterable[Mapping[str, A
     _table(term, _ITEM_HEADERS, (_item_row(i, item) for i, item in enumerate(items)))
     if collected and collected[-1].get("has_more") and not follow:
         last = collected[-1].get("last_id")
-        Notices(term.err)(f"more items: --after {last} shows the next page, --all shows every page")
+        if isinstance(last, str) and last:
+            Notices(term.err)(f"more items: --after {last} shows the next page, --all shows every page")
+        else:
+            Notices(term.err)(
+                "the service says there are more items but gave no cursor (last_id is null): "
+                "the next page cannot be asked for"
+            )
     return len(items)
 
 

@@ -20,9 +20,9 @@ from aoai import auth as auth_mod
 from aoai import config
 from aoai.errors import AoaiError, Interrupted, ResponseEnded, UsageError
 from aoai.responses import TERMINAL_STATUSES, Status
-from aoai.responses.client import ResponsesClient, RetryNotice
+from aoai.responses.client import ResponsesClient, RetryNotice, filter_categories
 from aoai.responses.journal import FILE_NAME, Journal, JournalEntry, JournalRecorder
-from aoai.responses.stream import ERROR, TEXT_DELTA, EventStream, ResumeNotice, StreamEvent
+from aoai.responses.stream import TEXT_DELTA, EventStream, ResumeNotice, StreamEvent
 
 
 class Sink(Protocol):
@@ -162,17 +162,38 @@ class Summary:
     error: str | None = None  # what went wrong, for failed / incomplete / error events
     calls: list[str] = field(default_factory=list)
     last_sequence: int | None = None
+    stream_error: bool = False  # an ``error`` event ended the stream of a response that had not failed
 
 
-def _error_text(response: Mapping[str, Any]) -> str | None:
+def _reason(error: Mapping[str, Any]) -> tuple[int, str] | None:
+    """(how specific, text) of one error object: code, message, and the content-filter categories."""
+    code, message = error.get("code"), error.get("message")
+    if not code and not message:
+        return None
+    text = f"{code}: {message}" if code and message else str(code or message)
+    categories = filter_categories(error)
+    if categories:
+        text += f" (content filter: {', '.join(categories)})"
+    return (2 if message else 0) + (1 if code else 0) + (2 if categories else 0), text
+
+
+def failure_reason(response: Mapping[str, Any], error_events: Sequence[StreamEvent] = ()) -> str | None:
+    """The most specific reason anywhere: the response's ``error``, any ``error`` event (also one
+    after ``response.failed``), ``incomplete_details``; the first of equally specific ones."""
+    candidates: list[tuple[int, str]] = []
     error = response.get("error")
     if isinstance(error, dict):
-        code, message = error.get("code"), error.get("message")
-        return f"{code}: {message}" if code else str(message)
+        candidates.append(_reason(error) or (0, ""))
+    for event in error_events:
+        nested = event.data.get("error")
+        found = _reason(nested if isinstance(nested, dict) else event.data)
+        if found is not None:
+            candidates.append(found)
     details = response.get("incomplete_details")
     if isinstance(details, dict) and details.get("reason"):
-        return f"reason {details['reason']}"
-    return None
+        candidates.append((1, f"reason {details['reason']}"))
+    best = max(candidates, key=lambda candidate: candidate[0], default=None)
+    return best[1] if best is not None and best[1] else None
 
 
 def summarize(
@@ -182,14 +203,15 @@ def summarize(
     elapsed: float | None = None,
     first_token: float | None = None,
     resumes: int = 0,
-    error_event: StreamEvent | None = None,
+    error_events: Sequence[StreamEvent] = (),
     last_sequence: int | None = None,
 ) -> Summary:
     data: Mapping[str, Any] = response or {}
     usage = data.get("usage")
+    status = data.get("status") if isinstance(data.get("status"), str) else None
     summary = Summary(
         response_id=data.get("id") if isinstance(data.get("id"), str) else response_id,
-        status=data.get("status") if isinstance(data.get("status"), str) else None,
+        status=status,
         model=data.get("model") if isinstance(data.get("model"), str) else None,
         usage=usage if isinstance(usage, dict) else None,
         elapsed=elapsed,
@@ -197,35 +219,44 @@ def summarize(
         resumes=resumes,
         background=data.get("background") if isinstance(data.get("background"), bool) else None,
         response=dict(response) if response is not None else None,
-        error=_error_text(data),
+        error=failure_reason(data, error_events),
         calls=function_calls(data),
         last_sequence=last_sequence,
+        stream_error=bool(error_events) and status not in ENDED_BADLY,
     )
-    if error_event is not None:
-        nested = error_event.data.get("error")
-        err = nested if isinstance(nested, dict) else error_event.data
-        code, message = err.get("code"), err.get("message") or "the service reported an error"
-        summary.error = f"{code}: {message}" if code else str(message)
-        summary.status = Status.FAILED.value
+    if summary.stream_error and summary.error is None:
+        summary.error = "the service reported an error"
     return summary
 
 
-def ended_error(summary: Summary) -> ResponseEnded | None:
-    """The exit-1 error for a response that ended failed, incomplete or cancelled (or an ``error`` event)."""
+ENDED_BADLY = frozenset({Status.FAILED, Status.INCOMPLETE, Status.CANCELLED})
+
+
+def ended_error(summary: Summary) -> AoaiError | None:
+    """The error a command ends with: exit 1 for a response that ended failed, incomplete or
+    cancelled; exit 4 for a stream an ``error`` event ended while the response itself had not failed."""
     rid = summary.response_id or "(unknown id)"
     status = summary.status
+    reason = summary.error or "no reason given"
+    filtered = "content_filter" in reason or "content_policy" in reason or "content filter" in reason
     if status == Status.FAILED:
-        return ResponseEnded(f"response {rid} failed: {summary.error or 'no reason given'}")
+        return ResponseEnded(
+            f"response {rid} failed: {reason}", hint="the content filter stopped it" if filtered else None
+        )
     if status == Status.INCOMPLETE:
-        reason = summary.error or "no reason given"
         hint = None
         if "max_output_tokens" in reason:
             hint = "it reached the output token limit: raise --max-output-tokens"
-        elif "content_filter" in reason:
+        elif filtered:
             hint = "the content filter stopped it"
         return ResponseEnded(f"response {rid} is incomplete: {reason}", hint=hint)
     if status == Status.CANCELLED:
         return ResponseEnded(f"response {rid} was cancelled")
+    if summary.stream_error:
+        return AoaiError(
+            f"the stream of response {rid} ended with an error: {reason}",
+            hint=f"`aoai resp retrieve {rid}` shows where the response stands" if summary.response_id else None,
+        )
     return None
 
 
@@ -288,7 +319,7 @@ def consume(session: Session, stream: EventStream, sink: Sink, *, deployment: st
         elapsed=time.perf_counter() - started,
         first_token=first_token,
         resumes=stream.resumes,
-        error_event=terminal if terminal is not None and terminal.type == ERROR else None,
+        error_events=stream.errors,
         last_sequence=stream.last_sequence,
     )
 
@@ -421,19 +452,54 @@ def compact(session: Session, body: Mapping[str, Any]) -> dict[str, Any]:
     return session.client.compact(body)
 
 
-def input_item_pages(
-    session: Session,
-    response_id: str,
-    *,
-    limit: int | None,
-    order: str | None,
-    after: str | None,
-    include: Sequence[str],
-    follow: bool,
-) -> Iterator[dict[str, Any]]:
-    if follow:
-        yield from session.client.iter_input_item_pages(
-            response_id, limit=limit, order=order, after=after, include=include
+class InputItemPages:
+    """The pages of ``GET /responses/{id}/input_items`` (every page with ``follow``), read once.
+
+    After iteration, ``incomplete()`` says why a followed list stopped short: the service said
+    ``has_more`` but gave no cursor (``last_id`` null), or gave one it had given before.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        response_id: str,
+        *,
+        limit: int | None,
+        order: str | None,
+        after: str | None,
+        include: Sequence[str],
+        follow: bool,
+    ) -> None:
+        self._session = session
+        self.response_id = response_id
+        self._query: dict[str, Any] = {"limit": limit, "order": order, "after": after, "include": include}
+        self.follow = follow
+        self.last_page: dict[str, Any] | None = None
+        self.items = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        client = self._session.client
+        if self.follow:
+            pages: Iterator[dict[str, Any]] = client.iter_input_item_pages(self.response_id, **self._query)
+        else:
+            pages = iter([client.list_input_items(self.response_id, **self._query)])
+        for page in pages:
+            self.last_page = page
+            self.items += len(page.get("data") or [])
+            yield page
+
+    def incomplete(self) -> AoaiError | None:
+        """With ``follow``: the exit-4 error for a list that could not be followed to its end."""
+        page = self.last_page
+        if not self.follow or page is None or not page.get("has_more"):
+            return None
+        cursor = page.get("last_id")
+        why = (
+            f"the service gave the cursor {cursor} twice"
+            if isinstance(cursor, str) and cursor
+            else "the service said has_more but gave no cursor (last_id is null)"
         )
-    else:
-        yield session.client.list_input_items(response_id, limit=limit, order=order, after=after, include=include)
+        return AoaiError(
+            f"the input items of {self.response_id} are incomplete: {why}; {self.items} items listed",
+            hint=f"`aoai resp retrieve {self.response_id} -o json` shows the response itself",
+        )

@@ -89,6 +89,9 @@ def parse_event(event_name: str, data: str) -> StreamEvent | None:
     if not isinstance(parsed, dict):
         raise MalformedEvent("an event that is not a JSON object")
     kind = parsed.get("type") or event_name or "message"
+    if not parsed.get("type") and isinstance(parsed.get("error"), dict):
+        # A chat-style error frame (``data: {"error": {...}}``, no type of its own): an error event.
+        kind = ERROR
     seq = parsed.get("sequence_number")
     return StreamEvent(str(kind), seq if isinstance(seq, int) and not isinstance(seq, bool) else None, parsed, data)
 
@@ -163,6 +166,7 @@ class EventStream:
         self.last_sequence: int | None = starting_after
         self.response: dict[str, Any] | None = None  # the latest response object an event carried
         self.terminal: StreamEvent | None = None
+        self.errors: list[StreamEvent] = []  # every ``error`` event, also one after the terminal event
         self.final_response: dict[str, Any] | None = None
         self.resumes = 0
         self.dropped = 0
@@ -215,7 +219,11 @@ class EventStream:
             self.resumable = True
 
     def _drain(self, conn: httpx.Response) -> Iterator[StreamEvent]:
-        """Yield new events from one connection; sets ``_progress`` and ``_break`` for the caller."""
+        """Yield new events from one connection; sets ``_progress`` and ``_break`` for the caller.
+
+        After the terminal event the rest of the body is still read: a service may send the
+        reason of a failure in an ``error`` event after ``response.failed``.
+        """
         self._progress = False
         self._break = None
         self._clean_end = False
@@ -223,6 +231,8 @@ class EventStream:
         first = self.events
         try:
             for sse in EventSource(conn).iter_sse():
+                if sse.data == "[DONE]":
+                    break
                 event = parse_event(sse.event, sse.data)
                 if event is None:
                     continue
@@ -240,18 +250,23 @@ class EventStream:
                     response = event.response
                     if response is not None:
                         self._note_response(response)
+                if kind == ERROR:
+                    self.errors.append(event)
                 yield event
-                if kind in TERMINAL_TYPES:
+                if kind in TERMINAL_TYPES and self.terminal is None:
                     self.terminal = event
-                    return
-            self._break = "the stream ended before the response finished"
-            self._clean_end = True
+            if self.terminal is None:
+                self._break = "the stream ended before the response finished"
+                self._clean_end = True
         except httpx.TransportError as exc:
-            self._break = _describe_break(exc)
+            if self.terminal is None:
+                self._break = _describe_break(exc)
         except SSEError as exc:
-            self._break = f"not an event stream: {exc}"
+            if self.terminal is None:
+                self._break = f"not an event stream: {exc}"
         except MalformedEvent as exc:
-            self._break = f"the service sent {exc}"
+            if self.terminal is None:
+                self._break = f"the service sent {exc}"
         finally:
             conn.close()
             log.debug(
