@@ -289,3 +289,56 @@ def test_new_terraform_account_needs_a_subscription_to_read_region_data(aoai: Ao
     ok = aoai("preflight", "plan", str(path), "--subscription", SUB, "-o", "json")
     assert ok.code in (0, 1), ok.output
     assert _doc(ok)["targets"][0]["resource_group"] == RG
+
+
+def test_terraform_update_of_an_existing_account_and_values_unknown_until_apply(
+    aoai: AoaiRunner, tmp_path: Path
+) -> None:
+    before = {**tf_account("aoai-ready", "swedencentral"), "id": READY, "kind": "AIServices"}
+    opened = {**before, "public_network_access_enabled": True, "network_acls": []}
+    account = tf_change(
+        "azurerm_cognitive_account.ready", "azurerm_cognitive_account", ["update"], opened, before=before
+    )
+    result = aoai(
+        "preflight", "plan", str(write(tmp_path, tf_plan([account]))), "--only", "AOAI401", "--only", "AOAI601"
+    )
+    assert result.code == 1, result.output
+    document = _doc(result)
+    assert _ids(document, "fail") == {"AOAI401"} and _ids(document, "pass") == {"AOAI601"}
+    assert document["snapshot"][0]["parts"]["account"]["operation"] == "Accounts_Get+TerraformPlan"
+
+    unknown = tf_change(
+        "azurerm_cognitive_account.ready",
+        "azurerm_cognitive_account",
+        ["update"],
+        {k: v for k, v in opened.items() if k != "public_network_access_enabled"},
+        before=before,
+        after_unknown={"public_network_access_enabled": True},
+    )
+    grow = tf_deployment("chat", "gpt-4.1", "2025-04-14", "GlobalStandard", 50, READY)
+    capacity = tf_change(
+        "azurerm_cognitive_deployment.chat",
+        "azurerm_cognitive_deployment",
+        ["update"],
+        {**grow, "sku": [{"name": "GlobalStandard", "capacity": None}]},
+        before=grow,
+        after_unknown={"sku": [{"capacity": True}]},
+    )
+    result = aoai(
+        "preflight",
+        "plan",
+        str(write(tmp_path, tf_plan([unknown, capacity]))),
+        "--only",
+        "AOAI401",
+        "--only",
+        "AOAI303",
+        "--only",
+        "AOAI304",
+    )
+    document = _doc(result)
+    assert result.code == 0, result.output
+    assert _finding(document, "AOAI401")["message"].startswith("Unknown until apply: properties.publicNetworkAccess")
+    for check in ("AOAI303", "AOAI304"):
+        finding = _finding(document, check, "chat")
+        assert finding["status"] == "skip" and "unknown until apply" in finding["message"], finding
+    assert _finding(document, "AOAI303", "reasoner")["status"] == "pass"  # another usage name: decided

@@ -132,10 +132,13 @@ def overlaps(unknown: str, read: str) -> bool:
 
 
 def deep_merge(base: dict[str, Any] | None, over: dict[str, Any] | None) -> dict[str, Any]:
-    """``over`` on top of ``base``: objects merge key by key, anything else is replaced."""
+    """``over`` on top of ``base``: objects merge key by key, anything else is replaced, and None
+    (unset after the change) removes the key."""
     result: dict[str, Any] = dict(base or {})
     for key, value in (over or {}).items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
             result[key] = deep_merge(result[key], value)
         else:
             result[key] = value

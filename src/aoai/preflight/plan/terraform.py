@@ -183,8 +183,10 @@ def _account_body(after: dict[str, Any], rtype: str) -> dict[str, Any]:
     for key in ("local_auth_enabled", "local_authentication_enabled"):
         if isinstance(after.get(key), bool):
             props["disableLocalAuth"] = not after[key]
-    if _is_set(after.get("custom_subdomain_name")):
-        props["customSubDomainName"] = after["custom_subdomain_name"]
+    # An attribute Terraform will leave unset is unset after apply, whatever ARM has now: None
+    # (the end state's merge removes it).
+    if "custom_subdomain_name" in after:
+        props["customSubDomainName"] = after["custom_subdomain_name"] or None
     for key in ("outbound_network_access_restricted", "outbound_network_access_restrited"):
         if isinstance(after.get(key), bool):
             props["restrictOutboundNetworkAccess"] = after[key]
@@ -207,9 +209,13 @@ def _account_body(after: dict[str, Any], rtype: str) -> dict[str, Any]:
             if isinstance(r, dict)
         ]
         props["networkAcls"] = arm_acls
+    elif "network_acls" in after:
+        props["networkAcls"] = None
     cmk = _block(after.get("customer_managed_key"))
     if cmk is not None:
         props["encryption"] = _encryption(cmk)
+    elif "customer_managed_key" in after:
+        props["encryption"] = None
     body["properties"] = props
     identity = _block(after.get("identity"))
     if identity is not None and _is_set(identity.get("type")):
