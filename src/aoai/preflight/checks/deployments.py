@@ -544,7 +544,7 @@ def content_filter(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
 
 
 @check(
-    "AOAI208",
+    "AOAI209",
     title="Planned deployment names are unique and are the names the application calls",
     area=Area.DEPLOYMENTS,
     severity=Severity.HIGH,
@@ -571,10 +571,10 @@ def content_filter(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
 def planned_names(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     planned = planned_deployments(snapshot)
     if planned is None:
-        return [finding("AOAI208", snapshot, Status.SKIP, "Applies to planned changes (aoai preflight plan)")]
+        return [finding("AOAI209", snapshot, Status.SKIP, "Applies to planned changes (aoai preflight plan)")]
     written = {name: e for name, e in planned.items() if e.get("action") in ("create", "replace", "update", "no-op")}
     if not written:
-        return [finding("AOAI208", snapshot, Status.SKIP, "The plan creates or changes no deployment")]
+        return [finding("AOAI209", snapshot, Status.SKIP, "The plan creates or changes no deployment")]
     data = plan_data(snapshot) or {}
     counts: dict[str, list[str]] = {}
     for resource in data.get("resources") or []:
@@ -604,11 +604,11 @@ def planned_names(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
         observed = {"name": name, "model": model or None, "addresses": addresses, "action": entry.get("action")}
         if not problems and entry.get("action") == "create" and "deployments" in (data.get("partial") or []):
             text = f"Planned deployment '{name}': whether ARM already has it is unknown (deployments not read)"
-            results.append(finding("AOAI208", snapshot, Status.SKIP, text, resource=name, observed=observed))
+            results.append(finding("AOAI209", snapshot, Status.SKIP, text, resource=name, observed=observed))
             continue
         results.append(
             finding(
-                "AOAI208",
+                "AOAI209",
                 snapshot,
                 Status.FAIL if problems else Status.PASS,
                 f"Planned deployment '{name}': {'; '.join(problems)}"
