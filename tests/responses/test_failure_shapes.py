@@ -12,14 +12,14 @@ import json
 
 import pytest
 
-from aoai.errors import AoaiError, ExitCode, ServiceError
+from aoai.errors import AoaiError, ExitCode, ServiceError, StreamInterrupted
 from aoai.responses import OutputFormat
 from aoai.responses.client import Operation, RetryNotice
 from aoai.responses.render import Terminal, show_items, stream_sink
 from aoai.responses.run import InputItemPages, Session, Summary, ended_error, stream_create
 
 from .test_client import make_client
-from .wire import Wire, json_wire, sequence, sse_wire, transport
+from .wire import Script, Wire, json_wire, sequence, sse_wire, transport
 
 EMPTY_200 = Wire(200, b"", (("content-type", "application/json"), ("apim-request-id", "req-42")))
 GATEWAY_502 = Wire(
@@ -324,3 +324,54 @@ def test_input_items_without_a_cursor_say_so() -> None:
             assert error is None
     assert isinstance(term.err, io.StringIO)
     assert "gave no cursor" in term.err.getvalue() and "--after None" not in term.err.getvalue()
+
+
+TOO_OLD = json_wire(
+    400,
+    '{"error":{"message":"This response can no longer be streamed because it is more than 5 minutes old.",'
+    '"type":"invalid_request_error","param":null,"code":null}}',
+)
+
+
+def background_script(after_replay: Wire) -> Script:
+    """A background stream that ends after two deltas; the replay is refused; GET answers ``after_replay``."""
+    created = CREATED.replace('"background":false', '"background":true')
+    cut = sse_wire([created, delta(1, '"Once upon "'), delta(2, '"a time"')])
+
+    def script(method: str, path: str) -> Wire:
+        if method == "POST":
+            return cut
+        return TOO_OLD if "stream=true" in path else after_replay
+
+    return script
+
+
+def follow_refused(after_replay: Wire) -> tuple[Summary, str, str]:
+    client, _, _ = make_client(transport(background_script(after_replay)))
+    notes: list[str] = []
+    session = Session(client, None, "unit", notify=notes.append)
+    out, err = io.StringIO(), io.StringIO()
+    term = Terminal(out, err, False, False, color=False)
+    with stream_sink(OutputFormat.TEXT, term, catch_up=True) as sink:
+        summary = stream_create(
+            session, {"model": "chat", "input": "hi", "background": True}, sink, max_resumes=2, on_resume=None
+        )
+        sink.finish(summary)
+    return summary, out.getvalue(), "\n".join(notes)
+
+
+def test_a_refused_replay_falls_back_to_polling_and_prints_only_the_unseen_text() -> None:
+    text = '"Once upon a time there was a stream."'
+    final = json.loads(completed(9, text).split("data: ", 1)[1])["response"]
+    summary, out, notes = follow_refused(json_wire(200, json.dumps(final)))
+    assert out == "Once upon a time there was a stream." and summary.status == "completed"
+    assert "no longer replays the events of resp_f1 after event 2" in notes
+
+
+def test_when_polling_fails_too_it_exits_4_naming_the_id_and_retrieve_wait() -> None:
+    with pytest.raises(StreamInterrupted) as info:
+        follow_refused(EMPTY_200)
+    line = info.value.one_line()
+    assert info.value.exit_code == ExitCode.INCOMPLETE
+    assert line.startswith("the events of response resp_f1 can no longer be streamed and polling it failed")
+    assert "`aoai resp retrieve resp_f1 --wait`" in line

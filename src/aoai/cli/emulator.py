@@ -21,6 +21,13 @@ def emulator(
     ),
     latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Extra latency for every request."),
     tokens_per_second: float = typer.Option(200.0, "--tokens-per-second", min=1, help="Streaming speed."),
+    replay_window: float = typer.Option(
+        300.0,
+        "--replay-window",
+        metavar="SECONDS",
+        min=0,
+        help="How long after it starts a background response can be streamed again (Azure: 5 minutes).",
+    ),
     env_file: Path | None = typer.Option(None, "--env-file", help="Also write the export lines to this file."),
 ) -> None:
     """Run the local emulator of Azure OpenAI (ARM + Responses API) over HTTPS on loopback.
@@ -36,7 +43,12 @@ def emulator(
         ) from exc
     try:
         running = server.start(
-            host=host, port=port, scenario=scenario, latency_ms=latency_ms, tokens_per_second=tokens_per_second
+            host=host,
+            port=port,
+            scenario=scenario,
+            latency_ms=latency_ms,
+            tokens_per_second=tokens_per_second,
+            replay_window_s=replay_window,
         )
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from exc

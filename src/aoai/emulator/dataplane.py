@@ -666,6 +666,18 @@ class DataPlane:
         ):
             raise deployment_not_found()
 
+    def _check_replay_window(self, record: ResponseRecord, faults: list[Fault]) -> None:
+        """Azure replays a background response's events for some minutes after it started; later a
+        stream request is refused with a 400 while a plain GET still answers."""
+        window = self.state.replay_window_s
+        for fault in faults:
+            if fault.replay_window_ms is not None:
+                window = min(window, fault.replay_window_ms / 1000)
+        if time.time() - record.created_at < window:
+            return
+        age = f"{window / 60:g} minutes" if window >= 60 else f"{window:g} seconds"
+        raise invalid_request(f"This response can no longer be streamed because it is more than {age} old.")
+
     @staticmethod
     def _stream_fault(faults: list[Fault]) -> tuple[int | None, str, float]:
         if not faults:
@@ -899,7 +911,9 @@ class DataPlane:
                     param="starting_after",
                     code="integer_below_min_value",
                 )
-        cut_after, cut_mode, first_token_delay = self._stream_fault(self.state.faults.take(ROUTE_RETRIEVE, stream=True))
+        faults = self.state.faults.take(ROUTE_RETRIEVE, stream=True)
+        self._check_replay_window(record, faults)
+        cut_after, cut_mode, first_token_delay = self._stream_fault(faults)
         return EventStream(
             record,
             starting_after=starting_after,

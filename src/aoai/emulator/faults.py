@@ -7,6 +7,7 @@ A fault is a JSON object posted to ``POST /_emulator/faults``::
     {"route": "responses.retrieve", "cut_after_events": 7}     # stream cut after 7 events
     {"route": "responses.create", "first_token_delay_ms": 800} # slow first token
     {"route": "responses.*", "expired_token": true}            # 401 as for an expired token
+    {"route": "responses.retrieve", "replay_window_ms": 0}     # replays refused as "too old"
 
 ``route`` is an fnmatch pattern over route names (``responses.create``, ``responses.retrieve``,
 ``responses.cancel``, ``responses.delete``, ``responses.compact``, ``responses.input_items``,
@@ -42,6 +43,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "cut_mode": str,
     "first_token_delay_ms": int,
     "expired_token": bool,
+    "replay_window_ms": int,
 }
 
 
@@ -59,11 +61,16 @@ class Fault:
     cut_mode: str = "abort"  # "abort": drop the connection mid-body; "eof": end the body cleanly, no terminal event
     first_token_delay_ms: int | None = None
     expired_token: bool = False
+    replay_window_ms: int | None = None  # shortens the replay window (--replay-window) for the streams it hits
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
     def is_stream_fault(self) -> bool:
-        return self.cut_after_events is not None or self.first_token_delay_ms is not None
+        return (
+            self.cut_after_events is not None
+            or self.first_token_delay_ms is not None
+            or self.replay_window_ms is not None
+        )
 
     @classmethod
     def parse(cls, data: Any) -> Fault:

@@ -54,6 +54,7 @@ class EmulatorState:
     access_token: str
     latency_ms: int = 0
     tokens_per_second: float = 200.0
+    replay_window_s: float = 300.0  # how long a background response's events can be streamed again
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -200,6 +201,7 @@ def start(
     api_key: str | None = None,
     access_token: str | None = None,
     workdir: Path | None = None,
+    replay_window_s: float = 300.0,
 ) -> RunningEmulator:
     """Start the emulator on a background thread and return once it is accepting connections."""
     import trustme
@@ -213,6 +215,7 @@ def start(
         access_token=access_token or "emu-token-" + secrets.token_hex(24),
         latency_ms=latency_ms,
         tokens_per_second=tokens_per_second,
+        replay_window_s=replay_window_s,
     )
     tmp = None
     if workdir is None:

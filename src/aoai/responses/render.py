@@ -217,6 +217,9 @@ class StreamSink:
     def on_event(self, event: StreamEvent) -> None:
         raise NotImplementedError
 
+    def on_replay_refused(self, response: Mapping[str, Any], after: int | None) -> None:
+        """The service stopped replaying events: ``response`` came from polling (text sinks show the rest)."""
+
     def finish(self, summary: Summary) -> None:
         """Called once the stream ended normally (the response may still have failed)."""
 
@@ -255,6 +258,10 @@ class PlainTextSink(StreamSink):
                 self._write(missing)
                 self._flush()
 
+    def on_replay_refused(self, response: Mapping[str, Any], after: int | None) -> None:
+        self._write(self._text.flush() + _rest_of(self._tracker, response, after, self._term))
+        self._flush()
+
     def finish(self, summary: Summary) -> None:
         self._write(self._text.flush())
         self._flush()
@@ -279,6 +286,13 @@ class JsonlSink(StreamSink):
             line = json.dumps(event.data)
         self._write(line + "\n")
         self._flush()
+
+    def on_replay_refused(self, response: Mapping[str, Any], after: int | None) -> None:
+        where = f" after {after}" if after is not None else ""
+        Notices(self._term.err)(
+            f"events{where} were not replayed: the service no longer streams {response.get('id')}; "
+            f"its final state came from GET /responses/{response.get('id')} (`-o json` prints that object)"
+        )
 
     def finish(self, summary: Summary) -> None:
         self._flush()
@@ -372,6 +386,9 @@ class LiveTextSink(StreamSink):
                 if missing:
                     self.chunks.append(missing)
 
+    def on_replay_refused(self, response: Mapping[str, Any], after: int | None) -> None:
+        self.chunks.append(self._text.flush() + _rest_of(self._tracker, response, after, self._term))
+
     def _settle(self) -> None:
         from rich.text import Text
 
@@ -387,6 +404,13 @@ class LiveTextSink(StreamSink):
 
     def abort(self) -> None:
         self._settle()
+
+
+def _rest_of(tracker: TextTracker, response: Mapping[str, Any], after: int | None, term: Terminal) -> str:
+    """The text of a polled response the user has not seen; says so when that cannot be exact."""
+    if not tracker.catch_up and not tracker.shown_any and after is not None:
+        Notices(term.err)(f"the text below is the whole output, including what came before event {after}")
+    return printable(tracker.unseen(response))
 
 
 def stream_sink(fmt: OutputFormat, term: Terminal, *, catch_up: bool) -> StreamSink:

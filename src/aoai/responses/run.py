@@ -30,6 +30,9 @@ class Sink(Protocol):
 
     def on_event(self, event: StreamEvent) -> None: ...
 
+    def on_replay_refused(self, response: Mapping[str, Any], after: int | None) -> None:
+        """The service stopped replaying events; ``response`` (polled to its end) is what remains."""
+
 
 @dataclass
 class Session:
@@ -310,6 +313,8 @@ def consume(session: Session, stream: EventStream, sink: Sink, *, deployment: st
         raise
     terminal = stream.terminal
     final = stream.final_response or (terminal.response if terminal is not None else None) or stream.response
+    if stream.replay_refused is not None and final is not None:
+        sink.on_replay_refused(final, shown)
     if recorder.response_id is None and stream.response_id is not None:
         recorder.response_id = stream.response_id
     recorder.finish(final)
@@ -332,7 +337,9 @@ def stream_create(
     max_resumes: int,
     on_resume: Callable[[ResumeNotice], None] | None,
 ) -> Summary:
-    stream = EventStream.create(session.client, body, max_resumes=max_resumes, on_resume=on_resume)
+    stream = EventStream.create(
+        session.client, body, max_resumes=max_resumes, on_resume=on_resume, notify=session.notify
+    )
     return consume(session, stream, sink, deployment=str(body.get("model")))
 
 
@@ -377,6 +384,7 @@ def stream_follow(
         include=include,
         max_resumes=max_resumes,
         on_resume=on_resume,
+        notify=session.notify,
     )
     return consume(session, stream, sink)
 

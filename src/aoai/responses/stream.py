@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from httpx_sse import EventSource, SSEError
 
-from aoai.errors import StreamInterrupted, TransportError
+from aoai.errors import AoaiError, ServiceError, StreamInterrupted, TransportError
 from aoai.responses import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
@@ -115,6 +115,12 @@ class ResumeNotice:
         )
 
 
+def replay_refused(error: ServiceError) -> bool:
+    """A 400 saying the response's events can no longer be streamed (Azure keeps them some minutes:
+    "This response can no longer be streamed because it is more than 5 minutes old.")."""
+    return error.status == 400 and "no longer be streamed" in error.message
+
+
 def _describe_break(exc: BaseException) -> str:
     text = str(exc).strip()
     if isinstance(exc, httpx.TimeoutException):
@@ -148,6 +154,9 @@ class EventStream:
         rand: Callable[[], float] = random.random,
         resume_delay: float = 0.2,
         max_resume_delay: float = 8.0,
+        notify: Callable[[str], None] | None = None,
+        poll_interval: float = 2.0,
+        poll_timeout: float = 3600.0,
     ) -> None:
         if max_resumes < 0:
             raise ValueError("max_resumes must be >= 0")
@@ -159,6 +168,9 @@ class EventStream:
         self._rand = rand
         self._resume_delay = resume_delay
         self._max_resume_delay = max_resume_delay
+        self._notify = notify
+        self._poll_interval = poll_interval
+        self._poll_timeout = poll_timeout
         self.max_resumes = max_resumes
         self.response_id = response_id
         self.resumable = resumable
@@ -168,6 +180,7 @@ class EventStream:
         self.terminal: StreamEvent | None = None
         self.errors: list[StreamEvent] = []  # every ``error`` event, also one after the terminal event
         self.final_response: dict[str, Any] | None = None
+        self.replay_refused: str | None = None  # the service's refusal, when the end came from polling
         self.resumes = 0
         self.dropped = 0
         self.events = 0
@@ -278,7 +291,13 @@ class EventStream:
             )
 
     def __iter__(self) -> Iterator[StreamEvent]:
-        conn: httpx.Response | None = self._opener()
+        try:
+            conn: httpx.Response | None = self._opener()
+        except ServiceError as exc:
+            if not (self.resumable and self.response_id is not None and replay_refused(exc)):
+                raise
+            self._poll_to_end(exc)
+            return
         failures = 0  # reconnects in a row that brought no new event
         reason = "the stream broke"
         while True:
@@ -315,6 +334,47 @@ class EventStream:
                 )
             except TransportError as exc:
                 reason = exc.message
+            except ServiceError as exc:
+                if not replay_refused(exc):
+                    raise
+                self._poll_to_end(exc)
+                return
+
+    def _poll_to_end(self, refusal: ServiceError) -> None:
+        """The service will not replay the events any more: poll ``GET /responses/{id}`` until the
+        response ends (every ``poll_interval`` s, at most ``poll_timeout`` s) and keep it as the final one."""
+        rid = self.response_id
+        assert rid is not None
+        self.replay_refused = refusal.message
+        where = f"after event {self.last_sequence}" if self.last_sequence is not None else "from the start"
+        self._say(
+            f"the service no longer replays the events of {rid} {where} ({' '.join(refusal.message.split())}); "
+            f"polling GET /responses/{rid} every {self._poll_interval:g} s until it ends"
+        )
+        started = time.monotonic()
+        try:
+            while True:
+                response = self._client.retrieve(rid, include=self._include)
+                if response.get("status") in TERMINAL_STATUSES:
+                    break
+                if time.monotonic() - started >= self._poll_timeout:
+                    raise AoaiError(f"still {response.get('status')} after {self._poll_timeout:g} s of polling")
+                self._sleep(self._poll_interval)
+        except AoaiError as exc:
+            raise StreamInterrupted(
+                f"the events of response {rid} can no longer be streamed and polling it failed: {exc.one_line()}",
+                response_id=rid,
+                last_sequence=self.last_sequence,
+                hint=f"`aoai resp retrieve {rid} --wait` shows it when it ends",
+            ) from exc
+        self.final_response = response
+        self.response = response
+
+    def _say(self, text: str) -> None:
+        if self._notify is not None:
+            self._notify(text)
+        else:
+            log.debug("%s", text)
 
     def _ended_meanwhile(self) -> bool:
         """After a connection that ended cleanly with nothing new: is the response over?
@@ -400,6 +460,27 @@ class TextTracker:
         log.debug("text shown for part %s differs from the final text; not catching up", key)
         return ""
 
+    def unseen(self, response: Mapping[str, Any]) -> str:
+        """After a refused replay, from the final response: exactly the text not shown yet.
+
+        From the start of the stream that is, per part, what follows the text shown. A stream
+        that started mid-way knows only what it showed: what follows its last occurrence (or, when
+        it showed nothing, the whole text).
+        """
+        parts = list(_text_parts(response))
+        if self.catch_up:
+            return "".join(self._missing(key, text) for key, text in parts)
+        final = "".join(text for _, text in parts)
+        shown = "".join("".join(self._parts[key]) for key in sorted(self._parts))
+        if not shown:
+            return final
+        at = final.rfind(shown)
+        return final[at + len(shown) :] if at >= 0 else ""
+
+    @property
+    def shown_any(self) -> bool:
+        return bool(self._parts)
+
     def missing(self, event: StreamEvent) -> str:
         """Text the user has not seen, after a ``done`` or terminal event (empty nearly always)."""
         if not self.catch_up:
@@ -413,11 +494,14 @@ class TextTracker:
         response = event.response
         if response is None:
             return ""
-        pieces: list[str] = []
-        for i, item in enumerate(response.get("output") or []):
-            if not isinstance(item, dict) or item.get("type") != "message":
-                continue
-            for j, part in enumerate(item.get("content") or []):
-                if isinstance(part, dict) and part.get("type") == "output_text" and isinstance(part.get("text"), str):
-                    pieces.append(self._missing((i, j), part["text"]))
-        return "".join(pieces)
+        return "".join(self._missing(key, text) for key, text in _text_parts(response))
+
+
+def _text_parts(response: Mapping[str, Any]) -> Iterator[tuple[tuple[int, int], str]]:
+    """((output index, content index), text) of each ``output_text`` part of the message items."""
+    for i, item in enumerate(response.get("output") or []):
+        if not isinstance(item, dict) or item.get("type") != "message":
+            continue
+        for j, part in enumerate(item.get("content") or []):
+            if isinstance(part, dict) and part.get("type") == "output_text" and isinstance(part.get("text"), str):
+                yield (i, j), part["text"]
