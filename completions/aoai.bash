@@ -83,7 +83,7 @@ _aoai_completion() {
         "") COMPREPLY=($(compgen -W "completion demo emulator preflight resp --version --debug --no-color" -- "$cur")) ;;
         "completion") COMPREPLY=($(compgen -W "bash zsh fish powershell" -- "$cur")) ;;
         "demo") COMPREPLY=($(compgen -W "--tokens-per-second" -- "$cur")) ;;
-        "emulator") COMPREPLY=($(compgen -W "--host --port --scenario --latency-ms --tokens-per-second --env-file" -- "$cur")) ;;
+        "emulator") COMPREPLY=($(compgen -W "--host --port --scenario --latency-ms --tokens-per-second --replay-window --env-file" -- "$cur")) ;;
         "preflight") COMPREPLY=($(compgen -W "capacity checks deployments diagnostics explain fleet identity network plan region run skus verify" -- "$cur")) ;;
         "preflight capacity") COMPREPLY=($(compgen -W "-m --model --version --sku --capacity --regions --responses-only --retirement-days --subscription --arm-endpoint --cloud --credential --ca-bundle --config -o --output" -- "$cur")) ;;
         "preflight checks") COMPREPLY=($(compgen -W "-o --output" -- "$cur")) ;;

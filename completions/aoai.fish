@@ -14,6 +14,7 @@ complete -c aoai -n '__fish_seen_subcommand_from emulator' -l port -d 'Port; 0 p
 complete -c aoai -n '__fish_seen_subcommand_from emulator' -l scenario -d 'Built-in scenario name (default, fleet:N) or a TOML file.'
 complete -c aoai -n '__fish_seen_subcommand_from emulator' -l latency-ms -d 'Extra latency for every request.'
 complete -c aoai -n '__fish_seen_subcommand_from emulator' -l tokens-per-second -d 'Streaming speed.'
+complete -c aoai -n '__fish_seen_subcommand_from emulator' -l replay-window -d 'How long after it starts a background response can be streamed again (Azure: 5 minutes).'
 complete -c aoai -n '__fish_seen_subcommand_from emulator' -l env-file -d 'Also write the export lines to this file.'
 complete -c aoai -n '__fish_seen_subcommand_from preflight; and not __fish_seen_subcommand_from capacity checks deployments diagnostics explain fleet identity network plan region run skus verify' -a capacity -d 'Which regions can host MODEL at CAPACITY now: available capacity, quota left, lifecycle, Responses API.'
 complete -c aoai -n '__fish_seen_subcommand_from preflight; and not __fish_seen_subcommand_from capacity checks deployments diagnostics explain fleet identity network plan region run skus verify' -a checks -d 'List every check: id, area, severity, title.'
