@@ -59,7 +59,7 @@ def test_ready_account_exits_0(aoai: AoaiRunner) -> None:
     document = _doc(result)  # not a TTY: JSON evidence by default
     assert document["summary"]["verdict"] == "ready"
     assert {f["status"] for f in document["findings"]} == {"pass", "skip"}
-    assert document["run"]["arm_requests"] == 6
+    assert document["run"]["arm_requests"] == 7  # incl. DiagnosticSettingsCategory_List
     _no_secrets(result)
 
 

@@ -317,11 +317,15 @@ def test_sku_deprecation_date_counts_as_retirement() -> None:
     assert row.retiring and row.retires_on == (NOW + timedelta(days=20)).date().isoformat()
 
 
-def test_model_missing_from_the_region_list_keeps_the_row() -> None:
+def test_model_missing_from_the_region_list_keeps_the_row_but_never_guesses_the_quota_name() -> None:
     data = inputs([cap("westus3", 1500)], {"westus3": [usage(f"OpenAI.{GS}.{MODEL}", 1000, 0)]}, {"westus3": []})
-    (row,) = evaluate(query(capacity=10), data, CATALOG, NOW).rows
-    assert row.fits and row.lifecycle is None
+    result = evaluate(query(capacity=10), data, CATALOG, NOW)
+    (row,) = result.rows
+    assert not row.fits and row.lifecycle is None and row.usage_name is None
     assert any("not in the region's model list" in n for n in row.notes)
+    # The usage name comes from ARM's skus[].usageName only; the related names are listed instead.
+    assert row.error is not None and "quota could not be matched" in row.error
+    assert f"OpenAI.{GS}.{MODEL}" in row.error and result.exit_code == 4
 
 
 # ---- errors and exit codes

@@ -252,14 +252,17 @@ def test_aoai205_legacy_status_warns_without_a_date() -> None:
     assert by_resource(run("AOAI205", snapshot, READY_POLICY))["chat"] is Status.WARN
 
 
-def test_aoai205_model_not_listed_for_the_location_warns() -> None:
+def test_aoai205_version_not_listed_for_the_location_fails() -> None:
     snapshot = changed(ready(), "location_models", lambda d: [])
-    assert set(statuses(run("AOAI205", snapshot, READY_POLICY))) == {Status.WARN}
+    findings = run("AOAI205", snapshot, READY_POLICY)
+    assert set(statuses(findings)) == {Status.FAIL}
+    assert "is not offered in swedencentral (retired, or never available there" in findings[0].message
 
 
 def test_aoai206_no_auto_upgrade_without_a_date_passes() -> None:
-    snapshot = _model_entry(legacy(), "gpt-4o", "2024-05-13", deprecation={})
-    assert statuses(run("AOAI206", snapshot, LEGACY_POLICY)) == [Status.PASS]
+    snapshot = _model_entry(legacy(), "gpt-4o", "2024-05-13", deprecation={}, skus=[{"name": "Standard"}])
+    [finding] = run("AOAI206", snapshot, LEGACY_POLICY)
+    assert finding.status is Status.PASS and "no retirement date announced" in finding.message
 
 
 def test_aoai206_auto_upgrade_passes_despite_a_date() -> None:
@@ -283,9 +286,10 @@ def test_aoai301_sku_not_offered_fails_and_lists_offered() -> None:
     assert finding.status is Status.FAIL and "offered: Standard" in finding.message
 
 
-def test_aoai301_model_not_listed_warns() -> None:
+def test_aoai301_version_not_listed_fails() -> None:
     snapshot = changed(legacy(), "location_models", lambda d: [])
-    assert statuses(run("AOAI301", snapshot, LEGACY_POLICY)) == [Status.WARN]
+    [finding] = run("AOAI301", snapshot, LEGACY_POLICY)
+    assert finding.status is Status.FAIL and "is not offered in westeurope" in finding.message
 
 
 def test_aoai302_capacity_against_minimum() -> None:
@@ -385,7 +389,7 @@ def _settings(*logs: dict[str, Any], destination: str = "workspaceId", metrics: 
     ("logs", "expected"),
     [
         ([{"categoryGroup": "allLogs", "enabled": True}], Status.PASS),
-        ([{"categoryGroup": "audit", "enabled": True}], Status.PASS),
+        ([{"categoryGroup": "audit", "enabled": True}], Status.FAIL),  # audit holds Audit only
         ([{"category": "Audit", "enabled": True}, {"category": "RequestResponse", "enabled": True}], Status.PASS),
         ([{"category": "Audit", "enabled": True}], Status.FAIL),
         ([{"categoryGroup": "allLogs", "enabled": False}], Status.FAIL),

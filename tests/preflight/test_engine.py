@@ -72,7 +72,7 @@ def test_deselected_checks_are_reported_as_skip_and_not_fetched() -> None:
 def test_area_commands_report_only_their_area() -> None:
     selection = Selection.build(Policy(), area=Area.DIAGNOSTICS)
     assert selection.universe == {"AOAI501", "AOAI502"}
-    assert parts_for(selection) == {"account", "diagnostic_settings"}
+    assert parts_for(selection) == {"account", "diagnostic_settings", "diagnostic_categories"}
     assert {f.check for f in evaluate(ready(), Policy(), selection)} == {"AOAI501", "AOAI502"}
 
 
@@ -84,6 +84,7 @@ def test_full_run_needs_every_arm_part() -> None:
         "usages",
         "private_endpoint_connections",
         "diagnostic_settings",
+        "diagnostic_categories",  # used by AOAI501 when available, read in the same gather
     }
 
 

@@ -342,6 +342,8 @@ def verify_command(
             f"verified: {path}: schema ok, digest ok, {result.findings} findings re-evaluated, "
             f"verdict {result.verdict}\n"
         )
+        for note in result.notes:
+            sys.stdout.write(f"  note: {note}\n")
         return
     sys.stderr.write(f"aoai: verification failed: {path}\n")
     for problem in result.problems:

@@ -59,7 +59,20 @@ OPERATIONS = {
     PartName.USAGES: "Usages_List",
     PartName.PRIVATE_ENDPOINT_CONNECTIONS: "PrivateEndpointConnections_List",
     PartName.DIAGNOSTIC_SETTINGS: "DiagnosticSettings_List",
+    PartName.DIAGNOSTIC_CATEGORIES: "DiagnosticSettingsCategory_List",
 }
+
+
+# Parts read per account (not the account itself, not location data), all in the first round trip.
+ACCOUNT_SCOPED_PARTS = frozenset(
+    {
+        PartName.DEPLOYMENTS,
+        PartName.PRIVATE_ENDPOINT_CONNECTIONS,
+        PartName.DIAGNOSTIC_SETTINGS,
+        PartName.DIAGNOSTIC_CATEGORIES,
+    }
+)
+MONITOR_PARTS = frozenset({PartName.DIAGNOSTIC_SETTINGS, PartName.DIAGNOSTIC_CATEGORIES})
 
 
 def arm_scope(endpoint: str) -> str:
@@ -387,6 +400,30 @@ class ArmReader:
             listing=True,
         )
 
+    def _diagnostic_categories(self, target: Target) -> Part:
+        """The account type's log categories with their ``categoryGroups`` (which group holds which
+        category is Azure's data, not ours)."""
+        client = self._monitor(target.subscription_id)
+        uri = target.resource_id.lstrip("/")
+        return self._fetch(
+            PartName.DIAGNOSTIC_CATEGORIES,
+            target.resource_id,
+            MONITOR_DIAGNOSTIC_API_VERSION,
+            lambda cap: client.diagnostic_settings_category.list(uri, raw_response_hook=cap),
+            pager=True,
+            listing=True,
+        )
+
+    def account_part(self, name: str, target: Target) -> Part:
+        """One account-scoped part (not the account itself)."""
+        fetch: dict[str, Callable[[Target], Part]] = {
+            PartName.DEPLOYMENTS: self._deployments,
+            PartName.PRIVATE_ENDPOINT_CONNECTIONS: self._private_endpoints,
+            PartName.DIAGNOSTIC_SETTINGS: self._diagnostic_settings,
+            PartName.DIAGNOSTIC_CATEGORIES: self._diagnostic_categories,
+        }
+        return fetch[name](target)
+
     def _location_part(self, name: str, subscription: str, location: str) -> Part:
         client = self._cognitive(subscription)
         scope = f"/subscriptions/{subscription}/providers/Microsoft.CognitiveServices/locations/{location}"
@@ -441,18 +478,12 @@ class ArmReader:
         taken_at = format_time(utc_now())
         # Build the clients before fanning out: the SDK imports happen once, on this thread.
         self._cognitive(target.subscription_id)
-        if PartName.DIAGNOSTIC_SETTINGS in wanted:
+        if wanted & MONITOR_PARTS:
             self._monitor(target.subscription_id)
         account_future = self._pool.submit(self.read_account, target)
         futures: dict[str, Future[Part]] = {}
-        direct: dict[PartName, Callable[[Target], Part]] = {
-            PartName.DEPLOYMENTS: self._deployments,
-            PartName.PRIVATE_ENDPOINT_CONNECTIONS: self._private_endpoints,
-            PartName.DIAGNOSTIC_SETTINGS: self._diagnostic_settings,
-        }
-        for name, fetch in direct.items():
-            if name in wanted:
-                futures[name] = self._pool.submit(fetch, target)
+        for name in sorted(ACCOUNT_SCOPED_PARTS & wanted):
+            futures[name] = self._pool.submit(self.account_part, name, target)
         if location:
             for name in sorted(LOCATION_PARTS & wanted):
                 futures[name] = self._location_future(name, target.subscription_id, location)

@@ -30,12 +30,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aoai.errors import ExitCode, NotFoundError, UsageError
 from aoai.preflight.catalog import Catalog, normalize_region
+from aoai.preflight.lifecycle import NO_DATE, days_until, effective_retirement, sku_entry
 
 if TYPE_CHECKING:
     from aoai.config import ArmSettings
@@ -416,16 +417,6 @@ class CapacityResult:
         }
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _model_entry(items: Any, query: CapacityQuery, version: str, sku: str) -> dict[str, Any] | None:
     """The region's model-list entry for this model and version, preferring one that lists ``sku``."""
     matches: list[dict[str, Any]] = []
@@ -444,13 +435,19 @@ def _model_entry(items: Any, query: CapacityQuery, version: str, sku: str) -> di
     return matches[0] if matches else None
 
 
-def _sku_entry(model: dict[str, Any] | None, sku: str) -> dict[str, Any] | None:
-    if model is None:
-        return None
-    for entry in model.get("skus") or []:
-        if isinstance(entry, dict) and _lower(entry.get("name")) == sku.lower():
-            return entry
-    return None
+def _usage_names(items: Any) -> list[str]:
+    names = []
+    for item in items or []:
+        if isinstance(item, dict):
+            name = (item.get("name") or {}).get("value") if isinstance(item.get("name"), dict) else item.get("name")
+            if isinstance(name, str) and name:
+                names.append(name)
+    return names
+
+
+def _related_usages(items: Any, model: str, sku: str) -> list[str]:
+    """Usage names ARM returned that mention the model or the SKU (for matching by hand)."""
+    return sorted(n for n in _usage_names(items) if model.lower() in n.lower() or sku.lower() in n.lower())[:8]
 
 
 def _usage(items: Any, name: str) -> tuple[int, int] | None:
@@ -464,11 +461,6 @@ def _usage(items: Any, name: str) -> tuple[int, int] | None:
             if limit is not None:
                 return limit, current or 0
     return None
-
-
-def _days(moment: datetime, now: datetime) -> int:
-    """Whole days from now until ``moment``, rounded up (a retirement 399.9 days away is "in 400 days")."""
-    return -((now - moment) // timedelta(days=1))
 
 
 def _row(
@@ -495,29 +487,28 @@ def _row(
         if model is None:
             notes.append("not in the region's model list (lifecycle unknown)")
     lifecycle = str(model.get("lifecycleStatus")) if model and model.get("lifecycleStatus") else None
-    sku_entry = _sku_entry(model, sku)
-    retirements: list[tuple[datetime, str]] = []
-    if model is not None:
-        inference = _parse_time((model.get("deprecation") or {}).get("inference"))
-        if inference is not None:
-            retirements.append((inference, "model"))
-    if sku_entry is not None and (sku_date := _parse_time(sku_entry.get("deprecationDate"))) is not None:
-        retirements.append((sku_date, f"SKU {sku}"))
+    sku_info = sku_entry(model, sku)
+    retirement = effective_retirement(model, sku, now)
     if lifecycle == DEPRECATED:
         return Skipped(region, sku, f"{query.model} {version} is Deprecated in {region}")
-    for moment, what in sorted(retirements):
-        if moment <= now:
-            return Skipped(region, sku, f"{what} retired on {moment.date().isoformat()} in {region}")
-    retires = min(retirements)[0] if retirements else None
-    retiring = retires is not None and _days(retires, now) <= query.retirement_days
+    if retirement.retired(now):
+        what = f"SKU {sku}" if retirement.source == "sku" else "model"
+        return Skipped(region, sku, f"{what} retired on {retirement.date} in {region}")
+    retires = retirement.when
+    retiring = retires is not None and days_until(retires, now) <= query.retirement_days
     if retiring:
         assert retires is not None
-        notes.append(f"retires {retires.date().isoformat()} (in {_days(retires, now)} days)")
+        notes.append(f"retires {retires.date().isoformat()} (in {days_until(retires, now)} days)")
+    elif retirement.placeholders and retires is None:
+        notes.append(NO_DATE)
     if lifecycle and lifecycle not in ("GenerallyAvailable", "Stable"):
         notes.append(f"lifecycle {lifecycle}")
-    sku_maximum = _int(((sku_entry or {}).get("capacity") or {}).get("maximum"))
-    sku_minimum = _int(((sku_entry or {}).get("capacity") or {}).get("minimum"))
-    usage_name = str((sku_entry or {}).get("usageName") or f"{query.model_format}.{sku}.{query.model}")
+    sku_maximum = _int(((sku_info or {}).get("capacity") or {}).get("maximum"))
+    sku_minimum = _int(((sku_info or {}).get("capacity") or {}).get("minimum"))
+    # The quota's usage name is ARM's (skus[].usageName), never built from a pattern: provisioned SKUs
+    # share a pool (OpenAI.ProvisionedManaged), partner models use AIServices.*.
+    listed_name = (sku_info or {}).get("usageName")
+    usage_name = str(listed_name) if isinstance(listed_name, str) and listed_name.strip() else None
     usage_part = inputs.usages.get(region)
     limit = used = None
     if usage_part is None:
@@ -525,6 +516,12 @@ def _row(
     elif usage_part.error is not None:
         error = f"quota unknown: Usages_List failed ({usage_part.error.describe()})"
         error_status = usage_part.error.status
+    elif usage_name is None:
+        related = _related_usages(usage_part.data, query.model, sku)
+        error = (
+            f"quota could not be matched: ARM gives no usage name for {sku} here (the region's model list names it)"
+            + (f" (related usages: {', '.join(related)})" if related else "")
+        )
     else:
         found = _usage(usage_part.data, usage_name)
         if found is None:
@@ -568,7 +565,7 @@ def _row(
         retiring=retiring,
         responses_api=responses_api(catalog, region, query.model, version),
         notes=tuple(notes),
-        retires_in_days=_days(retires, now) if retires else None,
+        retires_in_days=days_until(retires, now) if retires else None,
         error=error,
         error_status=error_status,
     )

@@ -86,11 +86,12 @@ class Selection:
 
 
 def parts_for(selection: Selection) -> set[str]:
-    """The snapshot parts the selected checks declare (the account is always read)."""
+    """The snapshot parts the selected checks declare, required or used when available (the account
+    is always read)."""
     checks = all_checks()
     needed: set[str] = {PartName.ACCOUNT}
     for cid in selection.selected:
-        needed |= set(checks[cid].parts)
+        needed |= set(checks[cid].parts) | set(checks[cid].uses)
     return needed
 
 

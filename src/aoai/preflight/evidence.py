@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from aoai import __version__
-from aoai.preflight.checks import all_checks
+from aoai.preflight.checks import CHECK_RULES, all_checks
 from aoai.preflight.engine import RunOutcome, Selection, build_report
 from aoai.preflight.report import Area, Severity, Status, Verdict
 from aoai.preflight.snapshot import AccountSnapshot, format_time, redact_data, utc_now
@@ -100,7 +100,15 @@ SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["name", "version"],
             "additionalProperties": False,
-            "properties": {"name": {"const": "aoai"}, "version": {"type": "string"}},
+            "properties": {
+                "name": {"const": "aoai"},
+                "version": {"type": "string"},
+                "rules": {
+                    "description": "Revision of the checks' logic the findings were decided under (absent: 1).",
+                    "type": "integer",
+                    "minimum": 1,
+                },
+            },
         },
         "generated_at": {"type": "string", "format": "date-time"},
         "run": {
@@ -396,7 +404,7 @@ def build(outcome: RunOutcome) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         **({"kind": outcome.extra["kind"]} if "kind" in outcome.extra else {}),
         **({"plan": outcome.extra["plan"]} if "plan" in outcome.extra else {}),
-        "tool": {"name": "aoai", "version": __version__},
+        "tool": {"name": "aoai", "version": __version__, "rules": CHECK_RULES},
         "generated_at": format_time(utc_now()),
         "run": {
             "started_at": outcome.started_at,
@@ -452,6 +460,7 @@ class Verification:
     verdict: str | None = None
     recomputed_verdict: str | None = None
     findings: int = 0
+    notes: list[str] = field(default_factory=list)  # what changed under newer check rules (not problems)
 
 
 def schema_errors(document: Any) -> list[str]:
@@ -489,28 +498,43 @@ def verify(document: Any) -> Verification:
         problems.append(f"checks unknown to aoai {__version__}: {', '.join(unknown)}")
         return Verification(False, problems, document["summary"]["verdict"])
     report = build_report(snapshots, policy, selection)
+    # A document written under older check rules is verified by its digest (it is intact as written);
+    # what today's rules decide differently is reported as notes, not as tampering.
+    rules = document["tool"].get("rules", 1)
+    older = rules < CHECK_RULES
+    differences: list[str] = []
     recorded_findings = Counter((f["check"], f["target"], f["resource"], f["status"]) for f in document["findings"])
     recomputed = Counter((f.check, f.target, f.resource, f.status.value) for f in report.findings)
     for key in sorted(set(recorded_findings) | set(recomputed), key=lambda k: tuple(str(x) for x in k)):
         if recorded_findings[key] != recomputed[key]:
             check, target, resource, status = key
             where = f"{check} on {target.rsplit('/', 1)[-1]}" + (f" ({resource})" if resource else "")
-            problems.append(
+            differences.append(
                 f"{where}: status {status} recorded {recorded_findings[key]}x, re-evaluated {recomputed[key]}x"
             )
     if report.verdict.value != document["summary"]["verdict"]:
-        problems.append(
+        differences.append(
             f"verdict mismatch: recorded {document['summary']['verdict']}, re-evaluated {report.verdict.value}"
         )
     listed = Counter(str(f["status"]) for f in document["findings"])
     if {status: listed.get(status, 0) for status in document["summary"]["counts"]} != document["summary"]["counts"]:
         problems.append("summary counts do not match the document's findings")
     elif report.counts() != document["summary"]["counts"]:
-        problems.append("summary counts do not match the re-evaluated findings")
+        differences.append("summary counts do not match the re-evaluated findings")
+    notes: list[str] = []
+    if older and differences:
+        notes.append(
+            f"written under check rules {rules}; today's rules ({CHECK_RULES}) decide differently "
+            "(the document is verified as written):"
+        )
+        notes.extend(differences)
+    else:
+        problems.extend(differences)
     return Verification(
         ok=not problems,
         problems=problems,
         verdict=document["summary"]["verdict"],
         recomputed_verdict=report.verdict.value,
         findings=len(document["findings"]),
+        notes=notes,
     )

@@ -37,7 +37,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aoai.errors import AoaiError, NotFoundError, UsageError
-from aoai.preflight.arm import RESOURCE_GRAPH_API_VERSION, ArmReader, GraphPage, query_resource_graph
+from aoai.preflight.arm import (
+    ACCOUNT_SCOPED_PARTS,
+    MONITOR_PARTS,
+    RESOURCE_GRAPH_API_VERSION,
+    ArmReader,
+    GraphPage,
+    query_resource_graph,
+)
 from aoai.preflight.engine import RunOutcome, Selection, build_report, parts_for
 from aoai.preflight.snapshot import (
     LOCATION_PARTS,
@@ -83,7 +90,6 @@ PROJECTED_COLUMNS = (
 _RESOURCE_COLUMNS = ("id", "name", "type", "kind", "location", "sku", "identity", "properties", "tags")
 # Account-scoped parts the rows may already hold (property name in the account's `properties`).
 _ROW_PARTS = {PartName.PRIVATE_ENDPOINT_CONNECTIONS: "privateEndpointConnections"}
-_ACCOUNT_PARTS = (PartName.DEPLOYMENTS, PartName.PRIVATE_ENDPOINT_CONNECTIONS, PartName.DIAGNOSTIC_SETTINGS)
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SUBSCRIPTION_IN_URL = re.compile(r"/subscriptions/([^/?#]+)", re.IGNORECASE)
@@ -373,14 +379,6 @@ class FleetReader(ArmReader):
             if monitor:
                 self._monitor(subscription)
 
-    def account_part(self, name: str, target: Target) -> Part:
-        fetch: dict[str, Callable[[Target], Part]] = {
-            PartName.DEPLOYMENTS: self._deployments,
-            PartName.PRIVATE_ENDPOINT_CONNECTIONS: self._private_endpoints,
-            PartName.DIAGNOSTIC_SETTINGS: self._diagnostic_settings,
-        }
-        return fetch[name](target)
-
     def location_part(self, name: str, subscription: str, location: str) -> Part:
         return self._location_part(name, subscription, location)
 
@@ -560,7 +558,7 @@ def gather(
     """
     wanted = {PartName(p) for p in parts if p not in (PartName.ACCOUNT, PartName.PROBE)}
     location_wanted = sorted(LOCATION_PARTS & wanted)
-    account_wanted = [p for p in _ACCOUNT_PARTS if p in wanted]
+    account_wanted = sorted(ACCOUNT_SCOPED_PARTS & wanted)
     stats = stats if stats is not None else FleetStats()
     shared: dict[tuple[str, str, str], Future[Part]] = {}
     waiting: dict[Future[Part], list[tuple[int, str]]] = {}
@@ -669,7 +667,7 @@ def run_fleet(
             for found in discovery.accounts
         ]
         parts = parts_for(prepared.selection)
-        reader.warm((s.target.subscription_id for s in snapshots), monitor=PartName.DIAGNOSTIC_SETTINGS in parts)
+        reader.warm((s.target.subscription_id for s in snapshots), monitor=bool(MONITOR_PARTS & set(parts)))
         gathering = time.perf_counter()
         gather(reader, snapshots, parts, progress=progress, stats=stats)
         stats.gather_ms = round((time.perf_counter() - gathering) * 1000, 1)

@@ -28,6 +28,7 @@ class PartName(StrEnum):
     USAGES = "usages"
     PRIVATE_ENDPOINT_CONNECTIONS = "private_endpoint_connections"
     DIAGNOSTIC_SETTINGS = "diagnostic_settings"
+    DIAGNOSTIC_CATEGORIES = "diagnostic_categories"  # the account type's log categories and their groups
     PROBE = "probe"  # not ARM: the live data-plane calls of --probe
 
 

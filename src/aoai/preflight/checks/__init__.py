@@ -15,6 +15,11 @@ from aoai.preflight.report import Area, Finding, Severity
 
 CheckFn = Callable[[Any, Any], list[Finding]]
 
+# The revision of the checks' logic, recorded in evidence. Bump it when a check can reach another
+# status on the same snapshot, so `aoai preflight verify` knows an older document was decided under
+# older rules. 2: category groups read from ARM, effective (SKU) retirement, unlisted versions fail.
+CHECK_RULES = 2
+
 
 @dataclass(frozen=True)
 class Control:
@@ -39,6 +44,8 @@ class CheckInfo:
     references: tuple[str, ...]
     controls: tuple[Control, ...]
     fn: CheckFn
+    # Parts read when available but not required: the check copes (and says so) when they failed.
+    uses: frozenset[str] = frozenset()
 
 
 REGISTRY: dict[str, CheckInfo] = {}
@@ -57,12 +64,25 @@ def check(
     remediation: str,
     references: tuple[str, ...] = (),
     controls: tuple[Control, ...] = (),
+    uses: tuple[str, ...] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     def register(fn: CheckFn) -> CheckFn:
         if id in REGISTRY:
             raise ValueError(f"check id {id} registered twice")
         REGISTRY[id] = CheckInfo(
-            id, title, area, severity, frozenset(parts), what, why, pass_fail, remediation, references, controls, fn
+            id,
+            title,
+            area,
+            severity,
+            frozenset(parts),
+            what,
+            why,
+            pass_fail,
+            remediation,
+            references,
+            controls,
+            fn,
+            frozenset(uses),
         )
         return fn
 

@@ -8,12 +8,11 @@ request id, so a check can never pass on data it did not see.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from aoai.preflight.checks import REGISTRY
 from aoai.preflight.report import Finding, Status
-from aoai.preflight.snapshot import AccountSnapshot, Part, PartError, parse_time
+from aoai.preflight.snapshot import AccountSnapshot, Part, PartError
 
 LEARN = "https://learn.microsoft.com/en-us/azure"
 
@@ -89,13 +88,22 @@ def find_location_model(
     return None
 
 
-def parse_date(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+def not_offered(models: Iterable[dict[str, Any]], location: str, name: str, version: str | None, fmt: str) -> str:
+    """Why a deployed version missing from the location's models is a problem, with what is offered:
+    "gpt-4o 2024-05-13 is not offered in westeurope (retired, or never available there; offered
+    versions: 2024-11-20)". A retired version disappears from Models_List, so absence never passes."""
+    offered = sorted(
+        {
+            str(model.get("version"))
+            for entry in models
+            if isinstance(model := entry.get("model"), dict)
+            and str(model.get("name", "")).lower() == name.lower()
+            and (not model.get("format") or str(model["format"]).lower() == fmt.lower())
+            and model.get("version")
+        }
+    )
+    listing = f"offered versions: {', '.join(offered)}" if offered else f"no version of {name} is offered there"
+    return f"{model_label(name, version)} is not offered in {location} (retired, or never available there; {listing})"
 
 
 def remediation_for(check_id: str, snapshot: AccountSnapshot, resource: str | None = None) -> str:

@@ -18,9 +18,10 @@ from aoai.preflight.checks.common import (
     model_label,
     need,
     no_deployments,
-    parse_date,
+    not_offered,
     props,
 )
+from aoai.preflight.lifecycle import NO_DATE, effective_retirement
 from aoai.preflight.plan.facts import plan_data, planned_deployments
 from aoai.preflight.policy import Policy, RequiredDeployment
 from aoai.preflight.report import Area, Finding, Severity, Status
@@ -326,6 +327,12 @@ def _lifecycle(snapshot: AccountSnapshot, deployment: dict[str, Any]) -> dict[st
     return find_location_model(items(snapshot, "location_models"), model, version, fmt)
 
 
+def _not_offered(snapshot: AccountSnapshot, deployment: dict[str, Any]) -> str:
+    fmt, model, version = deployment_model(deployment)
+    location = snapshot.location or "the account's location"
+    return not_offered(items(snapshot, "location_models"), location, model, version, fmt)
+
+
 def _replacement(entry: dict[str, Any]) -> str | None:
     config = entry.get("replacementConfig") or {}
     target = config.get("targetModelName")
@@ -341,17 +348,22 @@ def _replacement(entry: dict[str, Any]) -> str | None:
     severity=Severity.MEDIUM,
     parts=("account", "deployments", "location_models"),
     what="For each deployment, reads the model's entry in the location's models (Models_List): "
-    "`lifecycleStatus`, `deprecation.inference` (the date inference stops) and `replacementConfig`.",
-    why="When a model version retires, its deployments return errors (or are upgraded to a version the "
-    "application was not tested with). The retirement date is published in ARM well ahead; a gate should "
-    "see it before users do.",
-    pass_fail="Fail: `Deprecated`, or the inference deprecation date has passed. Warn: the date falls within "
-    "`--retirement-days` (default 90), or the status is `Deprecating` or `Legacy`, or the model is not listed "
-    "for the location. Pass otherwise. The replacement model is shown when ARM names one.",
-    remediation="Plan the upgrade: deploy the replacement version next to the current one, test, then switch "
-    "(`az cognitiveservices account deployment create --name <account> --resource-group <rg> --deployment-name "
-    "<deployment>-next --model-format OpenAI --model-name MODEL --model-version NEW_VERSION --sku-name SKU "
-    "--sku-capacity N`). Dates: `az cognitiveservices model list --location LOCATION`.",
+    "`lifecycleStatus`, `replacementConfig` and the deployment's effective retirement — the earlier of the model "
+    "version's `deprecation.inference` and the deployment SKU's `skus[].deprecationDate` (a SKU can retire months "
+    "before the version does), saying which of the two it is. A date more than 50 years out is a placeholder "
+    "(partner models carry 2099-12-31) and reads as \"no retirement date announced\".",
+    why="When a model version (or its SKU) retires, its deployments return errors (or are upgraded to a version the "
+    "application was not tested with). The retirement dates are published in ARM well ahead; a gate should "
+    "see them before users do. A version the region no longer lists is what a retired version looks like once it "
+    "is removed.",
+    pass_fail="Fail: `Deprecated`; the effective retirement date has passed (the message names the SKU and date "
+    "when the SKU retired first); or the deployed version is not in the location's model list (retired, or never "
+    "offered there). Warn: the effective date falls within `--retirement-days` (default 90), or the status is "
+    "`Deprecating` or `Legacy`. Pass otherwise. The replacement model is shown when ARM names one.",
+    remediation="Plan the upgrade: deploy the replacement version (or an offered SKU) next to the current one, test, "
+    "then switch (`az cognitiveservices account deployment create --name <account> --resource-group <rg> "
+    "--deployment-name <deployment>-next --model-format OpenAI --model-name MODEL --model-version NEW_VERSION "
+    "--sku-name SKU --sku-capacity N`). Dates: `az cognitiveservices model list --location LOCATION`.",
     references=(
         f"{LEARN}/ai-foundry/openai/concepts/model-retirements",
         f"{LEARN}/ai-foundry/openai/concepts/model-versions",
@@ -363,54 +375,46 @@ def model_lifecycle(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
         return no_deployments("AOAI205", snapshot)
     need(snapshot, "location_models")
     now = snapshot.now
-    location = snapshot.location or "the account's location"
     results = []
     for deployment in found:
         name = str(deployment.get("name"))
         _, model, version = deployment_model(deployment)
+        sku, _ = deployment_sku(deployment)
         label = model_label(model, version)
         entry = _lifecycle(snapshot, deployment)
+        expected = {"not_deprecated": True, "min_days_left": policy.retirement_days}
         if entry is None:
             results.append(
                 finding(
                     "AOAI205",
                     snapshot,
-                    Status.WARN,
-                    f"Deployment '{name}': {label} is not listed in the models of {location}; its lifecycle is unknown",
+                    Status.FAIL,
+                    f"Deployment '{name}': {_not_offered(snapshot, deployment)}",
                     part="location_models",
                     resource=name,
-                    observed=None,
+                    observed={"listed": False, "model": model, "version": version},
+                    expected=expected,
                 )
             )
             continue
         status_text = entry.get("lifecycleStatus")
-        retires = parse_date((entry.get("deprecation") or {}).get("inference"))
+        retirement = effective_retirement(entry, sku, now)
         replacement = _replacement(entry)
-        days = (retires - now).days if retires else None
-        observed = {
-            "lifecycleStatus": status_text,
-            "deprecation_inference": retires.date().isoformat() if retires else None,
-            "days_left": days,
-            "replacement": replacement,
-        }
-        expected = {"not_deprecated": True, "min_days_left": policy.retirement_days}
-        when = f"retires on {retires.date().isoformat()} (in {days} days)" if retires and days is not None else None
-        if status_text == "Deprecated" or (days is not None and days < 0):
-            status, text = (
-                Status.FAIL,
-                f"{label} is deprecated"
-                + (
-                    f" (inference ended {retires.date().isoformat()})"
-                    if retires and days is not None and days < 0
-                    else ""
-                ),
-            )
+        days = retirement.days_left(now)
+        observed = {"lifecycleStatus": status_text, **retirement.to_dict(now), "replacement": replacement}
+        when = retirement.describe(now)
+        if retirement.source == "sku" and retirement.model_date is not None:
+            when += f"; the model version retires on {retirement.model_date.date().isoformat()}"
+        if status_text == "Deprecated":
+            status, text = Status.FAIL, f"{label} is deprecated" + (f" ({when})" if retirement.announced else "")
+        elif retirement.retired(now):
+            status, text = Status.FAIL, f"{label}: {when}"
         elif days is not None and days <= policy.retirement_days:
-            status, text = Status.WARN, f"{label} {when}, within {policy.retirement_days} days"
+            status, text = Status.WARN, f"{label}: {when}, within {policy.retirement_days} days"
         elif status_text in ("Deprecating", "Legacy"):
-            status, text = Status.WARN, f"{label} is {status_text}" + (f"; {when}" if when else "")
+            status, text = Status.WARN, f"{label} is {status_text}; {when}"
         else:
-            status, text = Status.PASS, f"{label} is {status_text or 'available'}" + (f"; {when}" if when else "")
+            status, text = Status.PASS, f"{label} is {status_text or 'available'}; {when}"
         if replacement and status is not Status.PASS:
             text += f"; replacement: {replacement}"
         results.append(
@@ -428,22 +432,29 @@ def model_lifecycle(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     return results
 
 
+_UPGRADING = "OnceNewDefaultVersionAvailable or OnceCurrentVersionExpired"
+
+
 @check(
     "AOAI206",
     title="Deployments of a version with a retirement date upgrade automatically",
     area=Area.DEPLOYMENTS,
     severity=Severity.LOW,
     parts=("account", "deployments", "location_models"),
-    what="Checks `properties.versionUpgradeOption` of each deployment whose model version has a published "
-    "inference deprecation date in the location's models.",
+    what="Checks `properties.versionUpgradeOption` of each deployment against its effective retirement in the "
+    "location's models (the earlier of the version's inference retirement and its SKU's deprecation date, as in "
+    "AOAI205).",
     why="With `NoAutoUpgrade`, a deployment is not moved to a newer version when its version retires: it "
-    "stops answering on the retirement date. Auto-upgrade (or a planned manual upgrade) avoids the outage.",
-    pass_fail="Warn: `NoAutoUpgrade` on a version that has a retirement date. Pass: an auto-upgrade option, or no "
-    "retirement date is published.",
+    "stops answering on the retirement date. Auto-upgrade (or a planned manual upgrade) avoids the outage; "
+    "it changes the version only, never the SKU, so a SKU retirement needs a redeploy either way.",
+    pass_fail="Fail: `NoAutoUpgrade` on a version the location no longer lists (retired, or never offered there). "
+    "Warn: `NoAutoUpgrade` with an effective retirement date (the message gives it); any option when the SKU "
+    "retires first; an auto-upgrade option on an unlisted version (nothing confirms the upgrade). Pass: an "
+    "auto-upgrade option, or no retirement date announced.",
     remediation="Set the deployment's version upgrade option to `OnceNewDefaultVersionAvailable` or "
     "`OnceCurrentVersionExpired` (Foundry portal: Deployments > <deployment> > Edit; or "
     "`properties.versionUpgradeOption` in the deployment's Bicep/ARM template), or schedule the manual upgrade "
-    "before the date.",
+    "before the date; a retiring SKU needs a redeploy on an offered SKU.",
     references=(f"{LEARN}/ai-foundry/openai/concepts/model-versions",),
 )
 def upgrade_option(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
@@ -451,32 +462,51 @@ def upgrade_option(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
     if not found:
         return no_deployments("AOAI206", snapshot)
     need(snapshot, "location_models")
+    now = snapshot.now
     results = []
     for deployment in found:
         name = str(deployment.get("name"))
+        sku, _ = deployment_sku(deployment)
         option = props(deployment).get("versionUpgradeOption") or "OnceNewDefaultVersionAvailable"
         entry = _lifecycle(snapshot, deployment)
-        retires = parse_date(((entry or {}).get("deprecation") or {}).get("inference"))
-        observed = {
-            "versionUpgradeOption": option,
-            "deprecation_inference": retires.date().isoformat() if retires else None,
-        }
-        if option == "NoAutoUpgrade" and retires is not None:
+        pinned = option == "NoAutoUpgrade"
+        if entry is None:
+            results.append(
+                finding(
+                    "AOAI206",
+                    snapshot,
+                    Status.FAIL if pinned else Status.WARN,
+                    f"Deployment '{name}' has {option}, but {_not_offered(snapshot, deployment)}"
+                    + (": nothing will move it to a newer version" if pinned else ": cannot confirm it upgrades"),
+                    part="deployments",
+                    resource=name,
+                    observed={"versionUpgradeOption": option, "listed": False},
+                    expected=_UPGRADING,
+                )
+            )
+            continue
+        retirement = effective_retirement(entry, sku, now)
+        observed = {"versionUpgradeOption": option, **retirement.to_dict(now)}
+        if retirement.announced and (pinned or retirement.source == "sku"):
+            consequence = (
+                "it will stop answering then"
+                if pinned
+                else "upgrades change the version, not the SKU: redeploy on an offered SKU before then"
+            )
             results.append(
                 finding(
                     "AOAI206",
                     snapshot,
                     Status.WARN,
-                    f"Deployment '{name}' has NoAutoUpgrade and its version retires on {retires.date().isoformat()}: "
-                    "it will stop answering then",
+                    f"Deployment '{name}' has {option} and {retirement.describe(now)}: {consequence}",
                     part="deployments",
                     resource=name,
                     observed=observed,
-                    expected="OnceNewDefaultVersionAvailable or OnceCurrentVersionExpired",
+                    expected=_UPGRADING,
                 )
             )
         else:
-            why = "no retirement date is published" if retires is None else "it upgrades automatically"
+            why = NO_DATE if not retirement.announced else "it upgrades automatically"
             results.append(
                 finding(
                     "AOAI206",

@@ -18,7 +18,9 @@ _PART_OPERATIONS = {
     "usages": "Usages_List (location)",
     "private_endpoint_connections": "PrivateEndpointConnections_List",
     "diagnostic_settings": "DiagnosticSettings_List (Microsoft.Insights)",
+    "diagnostic_categories": "DiagnosticSettingsCategory_List (Microsoft.Insights)",
 }
+
 
 
 def control_text(control: Control) -> str:
@@ -27,7 +29,9 @@ def control_text(control: Control) -> str:
 
 
 def _parts_text(info: CheckInfo) -> str:
-    return ", ".join(f"`{p}` ({_PART_OPERATIONS.get(p, p)})" for p in sorted(info.parts))
+    required = [f"`{p}` ({_PART_OPERATIONS.get(p, p)})" for p in sorted(info.parts)]
+    optional = [f"`{p}` ({_PART_OPERATIONS.get(p, p)}, when available)" for p in sorted(info.uses - info.parts)]
+    return ", ".join(required + optional)
 
 
 def check_markdown(info: CheckInfo, *, heading: str = "###") -> str:
@@ -61,7 +65,7 @@ def explain_text(info: CheckInfo) -> str:
     lines = [
         f"{info.id}  {info.title}",
         f"area {info.area.value} · severity {info.severity.value} · ARM data: "
-        + ", ".join(f"{p} ({_PART_OPERATIONS.get(p, p)})" for p in sorted(info.parts)),
+        + _parts_text(info).replace("`", ""),
         "",
         "What it checks",
         f"  {info.what}",
@@ -91,6 +95,7 @@ def catalog_rows() -> list[dict[str, Any]]:
             "severity": info.severity.value,
             "title": info.title,
             "parts": sorted(info.parts),
+            "uses": sorted(info.uses),
             "controls": [{"kind": c.kind, "id": c.id, "name": c.name} for c in info.controls],
             "references": list(info.references),
         }

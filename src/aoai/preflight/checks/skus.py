@@ -16,7 +16,9 @@ from aoai.preflight.checks.common import (
     items,
     model_label,
     no_deployments,
+    not_offered,
 )
+from aoai.preflight.lifecycle import effective_retirement, sku_entry
 from aoai.preflight.plan.facts import added_capacity, planned_deployments, quota_additions
 from aoai.preflight.policy import Policy
 from aoai.preflight.report import Area, Finding, Severity, Status
@@ -31,11 +33,13 @@ from aoai.preflight.snapshot import AccountSnapshot
     parts=("account", "deployments", "location_models"),
     what="Looks up the deployment's model and version in the location's models (Models_List) and checks that "
     "the deployment's `sku.name` (GlobalStandard, Standard, DataZoneStandard, ProvisionedManaged, …) is one "
-    "of the SKUs listed for it.",
+    "of the SKUs listed for it, and that the SKU's `deprecationDate` has not passed.",
     why="SKU availability differs by model, version and region, and changes over time. A SKU that is no longer "
-    "offered cannot be scaled or recreated (for a redeploy or a second region) in the same shape.",
-    pass_fail="Pass: the SKU is listed. Fail: the model version is listed without that SKU. Warn: the model "
-    "version is not listed for the location at all.",
+    "offered (or has retired) cannot be scaled or recreated (for a redeploy or a second region) in the same shape, "
+    "and a retired SKU stops serving even while the model version still runs on other SKUs.",
+    pass_fail="Pass: the SKU is listed and not retired. Fail: the model version is listed without that SKU; the "
+    "SKU's deprecation date has passed (the message names SKU and date); or the version is not listed for the "
+    "location at all (retired, or never offered there).",
     remediation="List what is offered: `az cognitiveservices model list --location LOCATION --query "
     "\"[?model.name=='MODEL'].{version:model.version, skus:model.skus[].name}\"`, then redeploy with an offered "
     "SKU: `az cognitiveservices account deployment create --name <account> --resource-group <rg> --deployment-name "
@@ -63,8 +67,9 @@ def sku_offered(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
                 finding(
                     "AOAI301",
                     snapshot,
-                    Status.WARN,
-                    f"Deployment '{name}': {label} is not listed in the models of {location}; cannot confirm SKU {sku}",
+                    Status.FAIL,
+                    f"Deployment '{name}': {not_offered(models, location, model, version, fmt)}; "
+                    f"SKU {sku} cannot be offered for it",
                     part="location_models",
                     resource=name,
                     observed=sku,
@@ -72,7 +77,23 @@ def sku_offered(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
             )
             continue
         offered = [str(s.get("name")) for s in entry.get("skus") or [] if isinstance(s, dict) and s.get("name")]
-        if sku and sku.lower() in {o.lower() for o in offered}:
+        listed = bool(sku) and str(sku).lower() in {o.lower() for o in offered}
+        retired_on = effective_retirement(entry, sku, snapshot.now).sku_date
+        if listed and retired_on is not None and retired_on <= snapshot.now:
+            results.append(
+                finding(
+                    "AOAI301",
+                    snapshot,
+                    Status.FAIL,
+                    f"Deployment '{name}': SKU {sku} of {label} retired on {retired_on.date().isoformat()} "
+                    f"in {location} (listed SKUs: {', '.join(offered)})",
+                    part="location_models",
+                    resource=name,
+                    observed={"sku": sku, "sku_deprecation": retired_on.date().isoformat()},
+                    expected=offered,
+                )
+            )
+        elif listed:
             results.append(
                 finding(
                     "AOAI301",
@@ -157,17 +178,19 @@ def capacity_minimum(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]
     return results
 
 
-def _usage_name(entry: dict[str, Any] | None, sku: str | None, model: str) -> str:
-    """The quota usage name: the location model's ``skus[].usageName`` when ARM gives it,
-    else the documented pattern ``OpenAI.<SkuName>.<model name>``."""
-    for item in (entry or {}).get("skus") or []:
-        if (
-            isinstance(item, dict)
-            and str(item.get("name", "")).lower() == (sku or "").lower()
-            and item.get("usageName")
-        ):
-            return str(item["usageName"])
-    return f"OpenAI.{sku}.{model}"
+def _usage_name(entry: dict[str, Any] | None, sku: str | None) -> str | None:
+    """The quota usage name ARM gives for the SKU (the location model's ``skus[].usageName``), or None:
+    never a guess — provisioned SKUs share a pool (``OpenAI.ProvisionedManaged``) and partner models
+    use ``AIServices.*``, so a name built from a pattern may not exist."""
+    item = sku_entry(entry, sku)
+    value = item.get("usageName") if item is not None else None
+    return str(value) if isinstance(value, str) and value.strip() else None
+
+
+def _related_usages(names: list[str], model: str, sku: str | None) -> list[str]:
+    """Usage names ARM returned that mention the model or the SKU (to help the reader match by hand)."""
+    hints = [h.lower() for h in (model, sku) if h]
+    return sorted(n for n in names if any(h in n.lower() for h in hints))[:8]
 
 
 @check(
@@ -176,14 +199,17 @@ def _usage_name(entry: dict[str, Any] | None, sku: str | None, model: str) -> st
     area=Area.SKUS,
     severity=Severity.MEDIUM,
     parts=("account", "deployments", "location_models", "usages"),
-    what="Finds the subscription's usage in the account's location (Usages_List) for each deployment's quota "
-    "usage name (`OpenAI.<SKU>.<model>`, or the `usageName` ARM lists for the SKU) and computes the free share "
-    "of the limit: (limit − current) / limit. For a planned change (`aoai preflight plan`), current is the usage "
-    "after apply: today's usage plus the capacity the plan adds to that usage name (new deployments, and increases).",
+    what="Finds the subscription's usage in the account's location (Usages_List) under the quota usage name "
+    "ARM gives for the deployment's model version and SKU (`skus[].usageName` in the location's models — never a "
+    "name built from a pattern) and computes the free share of the limit: (limit − current) / limit. For a planned "
+    "change (`aoai preflight plan`), current is the usage after apply: today's usage plus the capacity the plan adds "
+    "to that usage name (new deployments, and increases).",
     why="Quota is per subscription, region, model and SKU, shared by every deployment using it. With no headroom "
     "you cannot scale up during an incident, add a deployment, or redeploy to roll out a new version.",
     pass_fail="Pass: free share ≥ `--min-quota-headroom` (default 10 %). Fail: below, or a plan adds more than is "
-    "free. Warn: no usage entry found for the usage name. Skip: the capacity a plan adds is unknown until apply.",
+    "free. Warn: the quota could not be matched — ARM gives no usage name for the model version and SKU (the message "
+    "lists the usage names ARM returned that look related), or no usage of that name is listed. Skip: the capacity "
+    "a plan adds is unknown until apply.",
     remediation="Free quota (lower other deployments' capacity) or request more: Foundry portal, Quotas > "
     "request quota increase; check usage with `az cognitiveservices usage list --location LOCATION --query "
     "\"[?contains(name.value, 'MODEL')]\"`.",
@@ -199,10 +225,11 @@ def quota_headroom(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
         for u in items(snapshot, "usages")
         if isinstance(u.get("name"), dict)
     }
+    names = sorted({str((u.get("name") or {}).get("value", "")) for u in usages.values()} - {""})
     location = snapshot.location or "the account's location"
 
-    def usage_of(fmt: str, model: str, version: str | None, sku: str | None) -> str:
-        return _usage_name(find_location_model(models, model, version, fmt), sku, model)
+    def usage_of(fmt: str, model: str, version: str | None, sku: str | None) -> str | None:
+        return _usage_name(find_location_model(models, model, version, fmt), sku)
 
     # A planned change: the usage after apply is the current usage plus what the plan adds.
     added, undecided, _ = quota_additions(snapshot, usage_of)
@@ -212,7 +239,7 @@ def quota_headroom(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
         fmt, model, version = deployment_model(deployment)
         sku, _ = deployment_sku(deployment)
         usage_name = usage_of(fmt, model, version, sku)
-        if usage_name.lower() in undecided:
+        if usage_name is not None and usage_name.lower() in undecided:
             results.append(
                 finding(
                     "AOAI303",
@@ -223,17 +250,29 @@ def quota_headroom(snapshot: AccountSnapshot, policy: Policy) -> list[Finding]:
                 )
             )
             continue
-        usage = usages.get(usage_name.lower())
-        if usage is None or not isinstance(usage.get("limit"), int | float):
+        usage = usages.get(usage_name.lower()) if usage_name else None
+        if usage_name is None or usage is None or not isinstance(usage.get("limit"), int | float):
+            related = _related_usages(names, model, sku)
+            unmatched = (
+                f"no quota usage {usage_name} in {location}"
+                if usage_name
+                else f"ARM's model list for {location} gives no quota usage name for {model_label(model, version)} "
+                f"on {sku}"
+            )
             results.append(
                 finding(
                     "AOAI303",
                     snapshot,
                     Status.WARN,
-                    f"Deployment '{name}': no quota usage {usage_name} in {location}; cannot confirm headroom",
+                    f"Deployment '{name}': quota could not be matched: {unmatched}; "
+                    + (
+                        f"related usages ARM returned: {', '.join(related)}"
+                        if related
+                        else "ARM returned no usage that looks related"
+                    ),
                     part="usages",
                     resource=name,
-                    observed=None,
+                    observed={"usage": usage_name, "related_usages": related},
                     expected={"usage": usage_name},
                 )
             )

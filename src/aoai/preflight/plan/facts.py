@@ -14,7 +14,8 @@ from typing import Any
 from aoai.preflight.plan.model import PLAN_PART
 from aoai.preflight.snapshot import AccountSnapshot
 
-UsageNameFn = Callable[[str, str, str | None, str | None], str]  # (format, model, version, sku) -> usage name
+# (format, model, version, sku) -> the usage name ARM gives (skus[].usageName), None when it gives none
+UsageNameFn = Callable[[str, str, str | None, str | None], str | None]
 
 
 def plan_data(snapshot: AccountSnapshot) -> dict[str, Any] | None:
@@ -46,6 +47,8 @@ def added_capacity(entry: dict[str, Any], usage_name: UsageNameFn) -> tuple[str 
     usage = usage_name(
         str(after.get("format") or "OpenAI"), str(after["model"]), after.get("version"), after.get("sku")
     )
+    if usage is None:
+        return None, None  # ARM names no quota for it: which usage it adds to is unknown
     capacity = _number(after.get("capacity"))
     if capacity is None:
         return usage, None
@@ -54,7 +57,7 @@ def added_capacity(entry: dict[str, Any], usage_name: UsageNameFn) -> tuple[str 
         before_usage = usage_name(
             str(before.get("format") or "OpenAI"), str(before["model"]), before.get("version"), before.get("sku")
         )
-        if before_usage.lower() == usage.lower():
+        if before_usage is not None and before_usage.lower() == usage.lower():
             return usage, max(0.0, capacity - (_number(before.get("capacity")) or 0.0))
     return usage, capacity
 
