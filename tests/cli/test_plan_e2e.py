@@ -67,7 +67,17 @@ def test_whatif_file_fails_for_region_retired_version_quota_and_capacity(
     result = aoai("preflight", "plan", str(path), "--evidence", str(tmp_path / "evidence.json"))
     assert result.code == 1, result.output
     document = _doc(result)
-    assert _ids(document, "fail") == {"AOAI101", "AOAI204", "AOAI205", "AOAI303", "AOAI304", "AOAI401", "AOAI402"}
+    # AOAI301: gpt-35-turbo 0613's Standard SKU retired 120 days ago (the effective retirement, issue 10).
+    assert _ids(document, "fail") == {
+        "AOAI101",
+        "AOAI204",
+        "AOAI205",
+        "AOAI301",
+        "AOAI303",
+        "AOAI304",
+        "AOAI401",
+        "AOAI402",
+    }
     assert "deprecated" in _finding(document, "AOAI205", "legacy")["message"]
     quota = _finding(document, "AOAI303", "gpt-4o")
     assert quota["status"] == "fail" and "the plan adds 50" in quota["message"]

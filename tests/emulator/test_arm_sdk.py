@@ -96,8 +96,9 @@ def test_deployments_list_and_get(emulator: server.RunningEmulator) -> None:
     assert chat.properties.rai_policy_name == "Microsoft.DefaultV2"
     assert chat.properties.version_upgrade_option == "OnceNewDefaultVersionAvailable"
     assert chat.properties.provisioning_state == "Succeeded"
-    [prod] = client.deployments.list(RG, "aoai-legacy")
+    prod, mini = sorted(client.deployments.list(RG, "aoai-legacy"), key=lambda d: d.name != "prod-chat")
     assert prod.name == "prod-chat" and prod.properties.rai_policy_name is None
+    assert (mini.name, mini.sku.name) == ("mini", "Standard")
     assert prod.properties.version_upgrade_option == "NoAutoUpgrade"
 
 
@@ -107,7 +108,10 @@ def test_account_models_usages_skus_and_private_endpoints(emulator: server.Runni
     assert models["gpt-4o", "2024-05-13"].lifecycle_status == "Deprecating"
     assert models["gpt-4o", "2024-05-13"].replacement_config.target_model_name == "gpt-4.1"
     usages = client.accounts.list_usages(RG, "aoai-legacy").value
-    assert [(u.name.value, u.current_value, u.limit) for u in usages] == [("OpenAI.Standard.gpt-4o", 80, 100)]
+    assert sorted((u.name.value, u.current_value, u.limit) for u in usages) == [
+        ("OpenAI.Standard.gpt-4o", 80, 100),
+        ("OpenAI.Standard.gpt-4o-mini", 20, 200),
+    ]
     skus = client.accounts.list_skus(RG, "aoai-ready").value
     assert [(s.resource_type, s.sku.name) for s in skus] == [("Microsoft.CognitiveServices/accounts", "S0")]
     [pending] = client.private_endpoint_connections.list(RG, "aoai-legacy").value
@@ -165,7 +169,8 @@ def test_diagnostic_settings_and_categories(emulator: server.RunningEmulator) ->
     assert [(log.category_group, log.enabled) for log in setting.logs] == [("allLogs", True)]
     assert [(m.category, m.enabled) for m in setting.metrics] == [("AllMetrics", True)]
     assert client.diagnostic_settings.get(account_id("aoai-ready"), "to-law").name == "to-law"
-    assert list(client.diagnostic_settings.list(account_id("aoai-legacy"))) == []
+    [policy_setting] = client.diagnostic_settings.list(account_id("aoai-legacy"))  # a landing zone's audit-only
+    assert [(log.category_group, log.enabled) for log in policy_setting.logs] == [("audit", True)]
     categories = {c.name: c for c in client.diagnostic_settings_category.list(account_id("aoai-ready"))}
     assert categories["Audit"].category_type == "Logs" and "allLogs" in categories["Audit"].category_groups
     assert categories["AllMetrics"].category_type == "Metrics"

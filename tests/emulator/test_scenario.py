@@ -79,10 +79,17 @@ def test_default_legacy_account(default: Scenario) -> None:
     assert (a.public_network_access, a.network_default_action) == ("Enabled", "Allow")
     assert [p.status for p in a.private_endpoint_connections] == ["Pending"]
     assert a.restrict_outbound_network_access is False
-    assert a.diagnostic_settings == []
+    [setting] = a.diagnostic_settings  # a landing-zone policy's: the audit category group only
+    assert [(log.category_group, log.enabled) for log in setting.logs] == [("audit", True)] and not setting.metrics
     assert a.disable_local_auth is False
     assert a.identity_type == "None" and a.principal_id is None
-    [d] = a.deployments
+    d, mini = a.deployments
+    assert (mini.name, mini.model_name, mini.model_version, mini.sku_name) == (
+        "mini",
+        "gpt-4o-mini",
+        "2024-07-18",
+        "Standard",
+    )
     assert (d.name, d.model_name, d.model_version, d.sku_name, d.capacity) == (
         "prod-chat",
         "gpt-4o",

@@ -638,8 +638,9 @@ def test_real_example_payloads() -> None:
     assert candidate_regions(ada, "1", capacities, CATALOG) == ["westus"]  # "WestUS" normalised
     data = CapacityInputs("s", "1", "flag", capacities, {"westus": ok("usages", usages)})
     (row,) = evaluate(ada, data, CATALOG, NOW).rows  # no model list read: lifecycle unknown, row kept
-    assert (row.region, row.sku, row.available, row.quota_left, row.fits) == ("westus", "Standard", 300, 0, False)
-    assert any("no OpenAI.Standard.ada usage" in n for n in row.notes)
+    assert (row.region, row.sku, row.available, row.quota_left, row.fits) == ("westus", "Standard", 300, None, False)
+    # No model list, so no usage name from ARM: the quota is not matched by a guessed name.
+    assert row.error is not None and row.error.startswith("quota could not be matched")
     data.location_models = {"westus": ok("location_models", models)}
     result = evaluate(ada, data, CATALOG, NOW)  # ada 1 retired for inference on 2024-06-14
     assert result.rows == [] and result.skipped[0].reason == "model retired on 2024-06-14 in westus"
