@@ -17,7 +17,18 @@ from typing import Annotated
 import typer
 
 from aoai.cli.common import state
-from aoai.cli.preflight import ArmEndpoint, CaBundle, Cloud, Config, Credential, Subscription, _output_format
+from aoai.cli.preflight import (
+    ArmEndpoint,
+    CaBundle,
+    Cloud,
+    Config,
+    Credential,
+    MaxWait,
+    Subscription,
+    Timeout,
+    _output_format,
+    wait_budget,
+)
 
 OUTPUTS = ("table", "json")
 
@@ -82,6 +93,8 @@ def capacity(
     ca_bundle: CaBundle = None,
     config: Config = None,
     output: Output = None,
+    max_wait: MaxWait = None,
+    timeout: Timeout = None,
 ) -> None:
     """Which regions can host MODEL at CAPACITY now: available capacity, quota left, lifecycle, Responses API.
 
@@ -107,7 +120,7 @@ def capacity(
         config=config,
     )
     prepared = core.prepare(options, cli.env, Path.cwd())
-    result = core.run(prepared, cli.env)
+    result = core.run(prepared, cli.env, budget=wait_budget(max_wait, timeout))
     if fmt == "table":
         from aoai.preflight.formats import capacity as table
 

@@ -26,16 +26,19 @@ from aoai.cli.preflight import (
     EvidenceFile,
     FailOnOpt,
     Headroom,
+    MaxWait,
     Only,
     Output,
     RequireCmk,
     RetirementDays,
     Skip,
+    Timeout,
     _check_evidence_path,
     _output_format,
     _output_width,
     _publish,
     _render,
+    wait_budget,
 )
 
 if TYPE_CHECKING:
@@ -139,6 +142,8 @@ def fleet(
     require_cmk: RequireCmk = None,
     output: Output = None,
     evidence: EvidenceFile = None,
+    max_wait: MaxWait = None,
+    timeout: Timeout = None,
 ) -> None:
     """Check every Azure OpenAI / AI Services account in a scope, found through Azure Resource Graph.
 
@@ -172,11 +177,12 @@ def fleet(
         ),
     )
     prepared = core.prepare(options, cli.env, Path.cwd())
+    budget = wait_budget(max_wait, timeout)
     if cli.err.is_terminal:
         with ProgressBar(cli.err) as bar:
-            outcome = core.run_fleet(prepared, cli.env, progress=bar)
+            outcome = core.run_fleet(prepared, cli.env, progress=bar, budget=budget)
     else:
-        outcome = core.run_fleet(prepared, cli.env)
+        outcome = core.run_fleet(prepared, cli.env, budget=budget)
     # The evidence (~50 KB per account, redacted and digested) only when it is printed or written.
     document = evidence_mod.build(outcome) if fmt == "json" or evidence is not None else {}
     width = _output_width()

@@ -69,6 +69,18 @@ Output = Annotated[
 EvidenceFile = Annotated[
     Path | None, typer.Option("--evidence", help="Also write the JSON evidence document here (atomically).")
 ]
+MaxWait = Annotated[
+    float | None,
+    typer.Option(
+        "--max-wait",
+        metavar="S",
+        help="Longest Retry-After wait taken, seconds (default 30); a longer one fails that read at once.",
+    ),
+]
+Timeout = Annotated[
+    float | None,
+    typer.Option("--timeout", metavar="S", help="Deadline for the whole run, seconds (default 120)."),
+]
 Probe = Annotated[bool, typer.Option("--probe", help="Also call the Responses API once per required deployment.")]
 Endpoint = Annotated[
     str | None,
@@ -119,6 +131,27 @@ def _check_evidence_path(path: Path | None) -> None:
 
     if path is not None and not path.expanduser().resolve().parent.is_dir():
         raise UsageError(f"--evidence {path}: directory {path.parent} does not exist")
+
+
+def wait_budget(max_wait: float | None, timeout: float | None) -> Any:
+    """``--max-wait`` / ``--timeout`` as the run's WaitBudget; each wait taken is shown on stderr."""
+    import math
+
+    from aoai.errors import UsageError
+    from aoai.preflight.waits import DEFAULT_MAX_WAIT, DEFAULT_TIMEOUT, WaitBudget
+
+    wait = DEFAULT_MAX_WAIT if max_wait is None else max_wait
+    deadline = DEFAULT_TIMEOUT if timeout is None else timeout
+    if not math.isfinite(wait) or wait < 0:
+        raise UsageError(f"--max-wait must be 0 or more seconds, not {wait:g}")
+    if not math.isfinite(deadline) or not 0 < deadline <= 86400:
+        raise UsageError(f"--timeout must be from 1 s to 86400 s, not {deadline:g}")
+
+    def notify(text: str) -> None:
+        sys.stderr.write(f"aoai: waiting: {text}\n")
+        sys.stderr.flush()
+
+    return WaitBudget(max_wait=wait, timeout=deadline, notify=notify)
 
 
 def _output_width() -> int:
@@ -194,7 +227,8 @@ def _execute(area: Area | None, **options: Any) -> None:
     evidence_path: Path | None = options["evidence"]
     _check_evidence_path(evidence_path)
     prepared = prepare(run_options, cli.env, Path.cwd())
-    outcome, document = execute_run(prepared, cli.env, endpoint=options["endpoint"])
+    budget = wait_budget(options["max_wait"], options["timeout"])
+    outcome, document = execute_run(prepared, cli.env, endpoint=options["endpoint"], budget=budget)
     _publish(fmt, _render(fmt, outcome, document, _output_width()), outcome, document, evidence_path)
 
 
@@ -220,6 +254,8 @@ def _command(area: Area | None) -> Any:
         evidence: EvidenceFile = None,
         probe: Probe = False,
         endpoint: Endpoint = None,
+        max_wait: MaxWait = None,
+        timeout: Timeout = None,
     ) -> None:
         _execute(area, **{k: v for k, v in locals().items() if k != "area"})
 

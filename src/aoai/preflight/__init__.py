@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from aoai.preflight.policy import Policy, PolicyFlags
     from aoai.preflight.report import Area
     from aoai.preflight.snapshot import Target
+    from aoai.preflight.waits import WaitBudget
 
 
 class ConnectionFlags(Protocol):
@@ -126,7 +127,12 @@ def prepare(options: RunOptions, env: Mapping[str, str], cwd: Path) -> Prepared:
 
 
 def execute_run(
-    prepared: Prepared, env: Mapping[str, str], *, endpoint: str | None = None, credential: Any = None
+    prepared: Prepared,
+    env: Mapping[str, str],
+    *,
+    endpoint: str | None = None,
+    credential: Any = None,
+    budget: WaitBudget | None = None,
 ) -> tuple[RunOutcome, dict[str, Any]]:
     """Read ARM, probe if asked, evaluate; the outcome and its evidence document."""
     from aoai.config import ENV_ENDPOINT
@@ -141,6 +147,6 @@ def execute_run(
     def probe(snapshot: AccountSnapshot, policy: Policy) -> Part:
         return run_probe(snapshot, policy, env, endpoint=data_endpoint, ca_bundle=prepared.settings.ca_bundle)
 
-    with ArmReader(prepared.settings, env, credential=credential) as reader:
+    with ArmReader(prepared.settings, env, credential=credential, budget=budget) as reader:
         outcome = execute([prepared.target], prepared.policy, prepared.selection, reader=reader, probe=probe)
     return outcome, evidence.build(outcome)

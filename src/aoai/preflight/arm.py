@@ -44,6 +44,7 @@ from aoai.preflight.snapshot import (
     format_time,
     utc_now,
 )
+from aoai.preflight.waits import WaitBudget, WaitRefused, bounded_retry_policy
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +211,10 @@ class ArmReader:
         credential: Any = None,
         max_workers: int = 8,
         retry_total: int = 3,
+        budget: WaitBudget | None = None,
     ) -> None:
         self.settings = settings
+        self.budget = budget if budget is not None else WaitBudget()
         self._env = dict(env)
         self._credential = _CachedCredential(
             credential if credential is not None else arm_credential(settings.credential, env)
@@ -277,11 +280,12 @@ class ArmReader:
         kwargs: dict[str, Any] = {
             "base_url": self.settings.endpoint,
             "credential_scopes": [self._scope],
-            "retry_total": self._retry_total,
-            "retry_backoff_factor": 0.5,
-            "retry_backoff_max": 30,
+            # azure-core's retries, with every wait bounded by --max-wait and the run's --timeout.
+            "retry_policy": bounded_retry_policy(
+                self.budget, retry_total=self._retry_total, retry_backoff_factor=0.5, retry_backoff_max=30
+            ),
             "connection_timeout": 15,
-            "read_timeout": 60,
+            "read_timeout": min(60.0, self.budget.timeout),
             "logging_enable": False,  # True would log bodies; --debug still logs method, URL, status
         }
         if self.settings.ca_bundle:
@@ -328,10 +332,19 @@ class ArmReader:
         part = Part(name=str(name), operation=OPERATIONS[PartName(name)], api_version=api_version, scope=scope)
         started = time.perf_counter()
         try:
+            if self.budget.expired():
+                raise WaitRefused(
+                    f"not read: {self.budget.deadline_text()} had passed",
+                    status=None,
+                    code="RunTimeout",
+                    request_id=None,
+                )
             result = call(capture)
             if pager:
                 for _ in result:  # drives the pager; the raw pages land in the capture
                     pass
+        except WaitRefused as exc:
+            part.error = PartError(message=exc.message, status=exc.status, code=exc.code, request_id=exc.request_id)
         except AzureError as exc:
             part.error = _part_error(exc)
             log.debug("%s (%s) failed: %s", part.operation, scope, part.error.describe())
@@ -553,6 +566,8 @@ def _model_capacities_part(reader: ArmReader, subscription: str, model_format: s
     try:
         for _ in client.model_capacities.list(model_format, model, version, raw_response_hook=capture):
             pass
+    except WaitRefused as exc:
+        part.error = PartError(message=exc.message, status=exc.status, code=exc.code, request_id=exc.request_id)
     except AzureError as exc:
         part.error = _part_error(exc)
     except ValueError as exc:  # a body that is not JSON
@@ -608,6 +623,7 @@ def fetch_capacity_inputs(
     subscription: str,
     credential: Any = None,
     max_workers: int = CAPACITY_MAX_WORKERS,
+    budget: WaitBudget | None = None,
 ) -> Any:
     """Read what ``aoai.preflight.capacity.evaluate`` needs for ``query`` (a CapacityQuery):
     ModelCapacities_List once, then Usages_List and Models_List for the candidate regions only,
@@ -621,7 +637,7 @@ def fetch_capacity_inputs(
     from aoai.preflight.capacity import SEED_REGIONS, CapacityInputs, candidate_regions, resolve_version
 
     started = time.perf_counter()
-    with ArmReader(settings, env, credential=credential, max_workers=max_workers) as reader:
+    with ArmReader(settings, env, credential=credential, max_workers=max_workers, budget=budget) as reader:
         reader.principal()  # the token once, up front: a credential problem is exit 3 before any call
         reader._cognitive(subscription)  # build the client (SDK import) on this thread, once
         version: str | None = query.version
@@ -778,6 +794,12 @@ def query_resource_graph(
     capture = _Capture(reader._count)
     try:
         client.resources(request, raw_response_hook=capture)
+    except WaitRefused as exc:
+        from aoai.errors import ServiceError
+
+        raise ServiceError(
+            f"Resource Graph query: {exc.message}", status=exc.status or 429, code=exc.code, request_id=exc.request_id
+        ) from exc
     except AzureError as exc:
         raise _graph_exception(_graph_error(exc), reader.settings, reader._env) from exc
     except ValueError as exc:  # a body that is not JSON

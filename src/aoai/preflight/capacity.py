@@ -41,6 +41,7 @@ from aoai.preflight.lifecycle import NO_DATE, days_until, effective_retirement, 
 if TYPE_CHECKING:
     from aoai.config import ArmSettings
     from aoai.preflight.snapshot import Part
+    from aoai.preflight.waits import WaitBudget
 
 DEFAULT_RETIREMENT_DAYS = 90
 DEFAULT_FORMAT = "OpenAI"
@@ -733,6 +734,7 @@ def run(
     *,
     fetch: Fetcher | None = None,
     now: datetime | None = None,
+    budget: WaitBudget | None = None,
 ) -> CapacityResult:
     """Fetch (ARM, by default) and evaluate."""
     if fetch is None:
@@ -741,7 +743,9 @@ def run(
         def fetch(
             settings: ArmSettings, env: Mapping[str, str], query: CapacityQuery, catalog: Catalog, subscription: str
         ) -> CapacityInputs:
-            inputs: CapacityInputs = fetch_capacity_inputs(settings, env, query, catalog, subscription=subscription)
+            inputs: CapacityInputs = fetch_capacity_inputs(
+                settings, env, query, catalog, subscription=subscription, budget=budget
+            )
             return inputs
 
     inputs = fetch(prepared.settings, env, prepared.query, prepared.catalog, prepared.subscription)

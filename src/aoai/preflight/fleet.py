@@ -60,6 +60,7 @@ from aoai.preflight.snapshot import (
 if TYPE_CHECKING:
     from aoai.config import ArmSettings
     from aoai.preflight.policy import Policy, PolicyFlags
+    from aoai.preflight.waits import WaitBudget
 
 log = logging.getLogger(__name__)
 
@@ -362,10 +363,11 @@ class FleetReader(ArmReader):
         concurrency: int = DEFAULT_CONCURRENCY,
         governor: ReadGovernor | None = None,
         retry_total: int = FLEET_RETRY_TOTAL,
+        budget: WaitBudget | None = None,
     ) -> None:
         self.concurrency = concurrency
         self.governor = governor if governor is not None else ReadGovernor(2 * concurrency)
-        super().__init__(settings, env, credential=credential, max_workers=1, retry_total=retry_total)
+        super().__init__(settings, env, credential=credential, max_workers=1, retry_total=retry_total, budget=budget)
 
     def _client_kwargs(self) -> dict[str, Any]:
         kwargs = super()._client_kwargs()
@@ -632,6 +634,7 @@ def run_fleet(
     progress: FleetProgress | None = None,
     page_size: int = GRAPH_PAGE_SIZE,
     governor: ReadGovernor | None = None,
+    budget: WaitBudget | None = None,
 ) -> RunOutcome:
     """Discover, gather, evaluate. ``outcome.extra["fleet"]`` holds the ``FleetStats``.
 
@@ -643,7 +646,12 @@ def run_fleet(
     clock = time.perf_counter()
     stats = FleetStats()
     reader = FleetReader(
-        prepared.settings, env, credential=credential, concurrency=prepared.concurrency, governor=governor
+        prepared.settings,
+        env,
+        credential=credential,
+        concurrency=prepared.concurrency,
+        governor=governor,
+        budget=budget,
     )
     with reader:
         principal = reader.principal()  # a credential problem is exit 3 before any query
