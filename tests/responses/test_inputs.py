@@ -20,6 +20,7 @@ from aoai.responses.inputs import (
     parse_tool_choice,
     read_text_file,
     resolve_input,
+    stdin_of,
 )
 
 WEATHER = {"type": "function", "name": "get_weather", "parameters": {"type": "object", "properties": {}}}
@@ -62,7 +63,7 @@ def test_resolve_input(tmp_path: Path) -> None:
     path.write_text("from a file", encoding="utf-8")
 
     def read(p: str) -> str:
-        return read_text_file(p, stdin=lambda: "from stdin")
+        return read_text_file(p, stdin=stdin_of("from stdin"))
 
     assert resolve_input(None, str(path), read) == "from a file"
     assert resolve_input(None, "-", read) == "from stdin"

@@ -363,15 +363,10 @@ def verify_command(
     path: Annotated[Path, typer.Argument(metavar="EVIDENCE.json", help="An evidence file written by --evidence.")],
 ) -> None:
     """Verify an evidence file: schema, digest, every verdict re-evaluated from its snapshot (exit 1 on mismatch)."""
-    from aoai.errors import UsageError
+    from aoai import userinput
     from aoai.preflight import evidence
 
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise UsageError(f"{path} is not JSON: {exc}") from exc
+    document = userinput.read_json(str(path), where=f"evidence file {path}")
     result = evidence.verify(document)
     if result.ok:
         sys.stdout.write(

@@ -5,7 +5,6 @@ Core modules (httpx, rich, the Azure SDK behind them) are imported inside the fu
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,7 +69,7 @@ def include_values(include: list[Include] | None) -> list[str]:
 def read_text(path: str) -> str:
     from aoai.responses.inputs import read_text_file
 
-    return read_text_file(path, stdin=sys.stdin.read)
+    return read_text_file(path)
 
 
 def deployment_name(model: str | None) -> str:

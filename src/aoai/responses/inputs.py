@@ -7,13 +7,13 @@ Every function here is pure (files are read through the ``read_text`` argument) 
 
 from __future__ import annotations
 
-import json
+import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from aoai import userinput
 from aoai.errors import UsageError
 
 ReadText = Callable[[str], str]  # "-" means standard input
@@ -39,20 +39,17 @@ FLAG_FIELDS = {
 }
 
 
-def read_text_file(path: str, *, stdin: Callable[[], str]) -> str:
-    """Read a file (``-`` for standard input) as UTF-8; any failure is a usage error."""
-    if path == "-":
-        return stdin()
-    try:
-        return Path(path).expanduser().read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise UsageError(f"file {path!r} does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path!r}: {exc}") from exc
+def read_text_file(path: str, *, stdin: Callable[[], IO[bytes]] | None = None) -> str:
+    """A file (``-`` for standard input) as UTF-8 text, size-capped (``aoai.userinput``)."""
+    where = "standard input" if path == userinput.STDIN else path
+    if stdin is None:
+        return userinput.read_text(path, where=where)
+    return userinput.read_text(path, where=where, stdin=stdin)
 
 
-def _json_error(where: str, exc: json.JSONDecodeError) -> UsageError:
-    return UsageError(f"invalid JSON in {where}: {exc.msg} at line {exc.lineno} column {exc.colno}")
+def stdin_of(text: str) -> Callable[[], IO[bytes]]:
+    """A stand-in standard input holding ``text`` (tests, the demo)."""
+    return lambda: io.BytesIO(text.encode("utf-8"))
 
 
 def parse_input(raw: str, where: str) -> str | list[dict[str, Any]]:
@@ -62,10 +59,7 @@ def parse_input(raw: str, where: str) -> str | list[dict[str, Any]]:
         raise UsageError(f"the input from {where} is empty")
     if stripped[0] not in "[{":
         return raw
-    try:
-        value = json.loads(stripped)
-    except json.JSONDecodeError as exc:
-        raise _json_error(where, exc) from exc
+    value = userinput.parse_json(stripped, where)
     items = [value] if isinstance(value, dict) else value
     if not items:
         raise UsageError(f"the input list in {where} is empty")
@@ -93,10 +87,7 @@ def parse_tool(value: str, read_text: ReadText) -> list[dict[str, Any]]:
     """``--tool JSON`` or ``--tool @FILE``: one tool object, or a list of them."""
     where = f"--tool {value}" if value.startswith("@") else "--tool"
     raw = read_text(value[1:]) if value.startswith("@") else value
-    try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise _json_error(where, exc) from exc
+    parsed = userinput.parse_json(raw, where)
     tools = parsed if isinstance(parsed, list) else [parsed]
     for tool in tools:
         if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
@@ -112,10 +103,7 @@ def parse_tool_choice(value: str, tools: Sequence[Mapping[str, Any]]) -> str | d
     if value in TOOL_CHOICE_MODES:
         return value
     if value.lstrip().startswith("{"):
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise _json_error("--tool-choice", exc) from exc
+        parsed = userinput.parse_json(value, "--tool-choice")
         if not isinstance(parsed, dict) or "type" not in parsed:
             raise UsageError('--tool-choice JSON must be an object with a "type"')
         return parsed
@@ -158,12 +146,10 @@ def parse_params(values: Sequence[str]) -> dict[str, Any]:
         if key.split(".")[0] in FLAG_FIELDS:
             raise UsageError(f"--param {key}: use {FLAG_FIELDS[key.split('.')[0]]} for that")
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UsageError(
-                f"invalid JSON in --param {key}: {exc.msg} at column {exc.colno}",
-                hint="strings need JSON quotes, e.g. --param user='\"me\"'",
-            ) from exc
+            value = userinput.parse_json(raw, f"--param {key}")
+        except UsageError as exc:
+            exc.hint = exc.hint or "strings need JSON quotes, e.g. --param user='\"me\"'"
+            raise
         target = result
         *parents, leaf = key.split(".")
         for name in parents:

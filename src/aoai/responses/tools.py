@@ -23,13 +23,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
+import selectors
 import shlex
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aoai import userinput
 from aoai.errors import AoaiError, ExitCode, UsageError
 from aoai.responses import McpApproval
 
@@ -117,12 +121,12 @@ def parse_tool_outputs(values: Sequence[str], read_text: Callable[[str], str]) -
             output = read_text(raw[1:])
         else:
             try:
-                decoded = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise UsageError(
-                    f"--tool-output {call_id}: invalid JSON ({exc.msg} at column {exc.colno})",
-                    hint="quote it for the shell, e.g. --tool-output call_abc='{\"ok\": true}'; text needs JSON quotes",
-                ) from exc
+                decoded = userinput.parse_json(raw, f"--tool-output {call_id}")
+            except UsageError as exc:
+                exc.hint = exc.hint or (
+                    "quote it for the shell, e.g. --tool-output call_abc='{\"ok\": true}'; text needs JSON quotes"
+                )
+                raise
             output = decoded if isinstance(decoded, str) else json.dumps(decoded, separators=(",", ":"))
         outputs.append(function_call_output(call_id, output))
     return outputs
@@ -154,6 +158,68 @@ def child_environment(env: Mapping[str, str], hidden: Sequence[str] = ()) -> dic
     return {key: value for key, value in env.items() if key not in blocked}
 
 
+_STDERR_KEPT = 64 * 1024
+
+
+def _run_capped(
+    argv: list[str], payload: bytes, *, env: dict[str, str], cwd: str | None, timeout: float, what: str
+) -> tuple[int, bytes, bytes]:
+    """Run ``argv`` with ``payload`` on stdin; its stdout is capped like any input (the command is
+    stopped as soon as it writes more than ``userinput.MAX_INPUT_BYTES``), stderr keeps its tail."""
+    deadline = time.monotonic() + timeout
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    out: list[bytes] = []
+    out_size = 0
+    err = bytearray()
+    sent = 0
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            selector.register(proc.stderr, selectors.EVENT_READ)
+            if payload:
+                selector.register(proc.stdin, selectors.EVENT_WRITE)
+            else:
+                proc.stdin.close()
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise subprocess.TimeoutExpired(argv, timeout)
+                for key, _ in selector.select(remaining):
+                    if key.fileobj is proc.stdin:
+                        try:
+                            sent += os.write(key.fd, payload[sent : sent + select.PIPE_BUF])
+                        except BrokenPipeError:
+                            sent = len(payload)  # the command does not read its input: fine
+                        if sent >= len(payload):
+                            selector.unregister(proc.stdin)
+                            proc.stdin.close()
+                        continue
+                    data = os.read(key.fd, 65536)
+                    if not data:
+                        selector.unregister(key.fileobj)
+                        continue
+                    if key.fileobj is proc.stdout:
+                        out_size += len(data)
+                        if out_size > userinput.MAX_INPUT_BYTES:
+                            raise userinput.too_large(f"the output of the {what}")
+                        out.append(data)
+                    else:
+                        err += data
+                        del err[:-_STDERR_KEPT]
+        returncode = proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            pipe.close()
+    return returncode, b"".join(out), bytes(err)
+
+
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1][:300] if lines else ""
@@ -181,27 +247,21 @@ class ToolCommand:
         env = {**self.env, "AOAI_TOOL_NAME": call.name, "AOAI_TOOL_CALL_ID": call.call_id}
         what = f"tool command for {call.name} ({call.call_id})"
         try:
-            proc = subprocess.run(
-                self.argv,
-                input=payload,
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=self.cwd,
-                timeout=self.timeout,
-                check=False,
+            returncode, stdout, stderr = _run_capped(
+                self.argv, payload.encode("utf-8"), env=env, cwd=self.cwd, timeout=self.timeout, what=what
             )
         except subprocess.TimeoutExpired:
             raise ToolCommandError(f"{what} did not finish within {self.timeout:g} s") from None
         except OSError as exc:
             raise ToolCommandError(f"{what} could not start: {exc.strerror or exc}") from None
-        if proc.returncode != 0:
-            detail = _last_line(proc.stderr)
+        if returncode != 0:
+            detail = _last_line(stderr.decode("utf-8", "replace"))
             raise ToolCommandError(
-                f"{what} exited with status {proc.returncode}" + (f": {detail}" if detail else ""),
+                f"{what} exited with status {returncode}" + (f": {detail}" if detail else ""),
                 hint="fix the command, or answer the call by hand with --tool-output",
             )
-        return proc.stdout[:-1] if proc.stdout.endswith("\n") else proc.stdout
+        output = userinput.decode(stdout, f"the output of the {what}")
+        return output[:-1] if output.endswith("\n") else output
 
 
 # -- MCP servers --------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from aoai import userinput
 from aoai.atomicfile import write_file
 from aoai.errors import UsageError
 
@@ -28,23 +29,19 @@ FILE_MODE = 0o600
 
 def load(path: Path) -> list[dict[str, Any]]:
     """The items saved in ``path`` ([] when it does not exist yet)."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    where = f"--continue {path}"
+    if not path.exists():
         if not path.parent.is_dir():
-            raise UsageError(f"--continue {path}: the folder {path.parent} does not exist") from None
+            raise UsageError(f"{where}: the folder {path.parent} does not exist")
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--continue {path}: cannot read it ({exc})") from exc
+    raw = userinput.read_text(str(path), where=where)
     if not raw.strip():
         return []
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"--continue {path}: invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
-            hint="the file must hold a JSON list of items, as written by --continue",
-        ) from exc
+        value = userinput.parse_json(raw, where)
+    except UsageError as exc:
+        exc.hint = exc.hint or "the file must hold a JSON list of items, as written by --continue"
+        raise
     if not isinstance(value, list):
         raise UsageError(f"--continue {path}: expected a JSON list of items, found a {type(value).__name__}")
     for index, item in enumerate(value):
