@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aoai.responses.journal import Journal, JournalRecorder
+from aoai.responses.journal import Journal, JournalRecorder, JournalUnusable
 
 
 def test_created_private(tmp_path: Path) -> None:
@@ -102,10 +102,10 @@ def test_recorder_writes_periodically_and_at_the_end(tmp_path: Path) -> None:
 
 
 def test_a_failing_journal_is_reported_once_and_then_left_alone(tmp_path: Path) -> None:
-    journal = Journal.open(tmp_path / "j.sqlite3")
-    journal.close()  # every write now raises sqlite3.ProgrammingError
     errors: list[str] = []
-    recorder = JournalRecorder(journal, endpoint_host="h", on_error=errors.append)
+    journal = Journal.open(tmp_path / "j.sqlite3", on_error=errors.append)
+    journal.close()  # every write now raises sqlite3.ProgrammingError
+    recorder = JournalRecorder(journal, endpoint_host="h")
     recorder.sequence(0, {"id": "resp_1"})
     recorder.finish({"id": "resp_1", "status": "completed"})
     assert len(errors) == 1 and "continuing without it" in errors[0]
@@ -114,5 +114,58 @@ def test_a_failing_journal_is_reported_once_and_then_left_alone(tmp_path: Path) 
 def test_open_fails_cleanly_on_a_directory(tmp_path: Path) -> None:
     target = tmp_path / "dir"
     target.mkdir()
-    with pytest.raises((OSError, sqlite3.Error)):
+    with pytest.raises(JournalUnusable, match="cannot be used"):
         Journal.open(target)
+
+
+# -- never a blocker (issue 13, item 5) ---------------------------------------------------------------
+
+
+def test_a_corrupt_file_is_unusable_with_a_reset_hint(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(JournalUnusable) as caught:
+        Journal.open(path)
+    assert f"rm {path}" in str(caught.value) and "continuing without it" in str(caught.value)
+
+
+def test_a_newer_schema_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 9")
+    with pytest.raises(JournalUnusable, match="newer aoai"):
+        Journal.open(path)
+
+
+def test_a_table_of_another_shape_is_unusable(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE responses (id TEXT)")
+        db.execute("PRAGMA user_version = 1")
+    with pytest.raises(JournalUnusable, match="expected shape"):
+        Journal.open(path)
+
+
+def test_rows_of_the_wrong_type_are_skipped_and_reported_once(tmp_path: Path) -> None:
+    errors: list[str] = []
+    with Journal.open(tmp_path / "j.sqlite3", on_error=errors.append) as journal:
+        journal.record("resp_1", endpoint_host="h", last_sequence=3)
+        journal._db.execute("UPDATE responses SET last_sequence = 'x'")
+        assert journal.list() == [] and journal.get("resp_1") is None
+    assert len(errors) == 1 and "cannot be used" in errors[0]
+
+
+def test_a_lock_held_elsewhere_costs_only_the_journal(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    errors: list[str] = []
+    journal = Journal.open(path, on_error=errors.append)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        journal.record("resp_1", endpoint_host="h")
+        assert journal.get("resp_1") is None
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        journal.close()
+    assert len(errors) == 1 and "locked by another program" in errors[0]

@@ -346,4 +346,5 @@ def log(
     with interruptible():
         from aoai.responses import render, run
 
-        render.show_log(terminal(), output, run.journal_entries(state().env, limit=limit))
+        entries = run.journal_entries(state().env, limit=limit, notify=render.Notices())
+        render.show_log(terminal(), output, entries)

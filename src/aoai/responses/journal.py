@@ -12,6 +12,7 @@ event: one SQLite write per event would cap throughput far below what a stream d
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -19,11 +20,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "journal.sqlite3"
+_BUSY_TIMEOUT = 2.0  # seconds to wait for another aoai's write; longer means the lock is stuck
 SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -93,8 +95,17 @@ class JournalEntry:
         return asdict(self)
 
 
-def _row(row: tuple[Any, ...]) -> JournalEntry:
+def _entry(row: tuple[Any, ...]) -> JournalEntry | None:
+    """A row as an entry; None when a value has a type the schema does not allow (a hand-edited file)."""
     values = dict(zip(_COLUMNS, row, strict=True))
+    if not isinstance(values["id"], str) or not isinstance(values["endpoint_host"], str):
+        return None
+    for name in ("last_sequence", "input_tokens", "output_tokens", "total_tokens", "background"):
+        if values[name] is not None and not isinstance(values[name], int):
+            return None
+    for name in ("created_at", "updated_at"):
+        if values[name] is not None and not isinstance(values[name], int | float):
+            return None
     if values["background"] is not None:
         values["background"] = bool(values["background"])
     return JournalEntry(**values)
@@ -104,32 +115,112 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class Journal:
-    """The journal file. Every write is one autocommitted statement."""
+class JournalUnusable(Exception):
+    """The journal cannot be opened; the message says why and how to reset it."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+
+def _reset_hint(path: Path) -> str:
+    return f"to start a new journal, delete it (rm {path}); --no-journal hides this"
+
+
+def _problem(path: Path, exc: Exception) -> str:
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return f"the journal {path} is locked by another program; continuing without it this time"
+    return f"the journal {path} cannot be used ({exc}); continuing without it — {_reset_hint(path)}"
+
+
+_T = TypeVar("_T")
+
+
+class Journal:
+    """The journal file. Every write is one autocommitted statement.
+
+    A convenience, never a blocker: once opened, any SQLite failure (corrupt file, lock held too
+    long, read-only disk, a table of another shape) is reported once through ``on_error`` and the
+    journal then acts empty, so the command carries on.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        path: Path,
+        *,
+        writable: bool = True,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
         self._db = connection
         self.path = path
+        self.writable = writable
+        self.on_error = on_error
+        self._broken = False
 
     @classmethod
-    def open(cls, path: Path) -> Journal:
-        """Open (creating with mode 0600) the journal at ``path``. Raises OSError / sqlite3.Error."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-        connection = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+    def open(cls, path: Path, *, on_error: Callable[[str], None] | None = None) -> Journal:
+        """Open (creating with mode 0600) the journal at ``path``.
+
+        A journal on a read-only disk is opened read-only (``writable`` False). Raises
+        ``JournalUnusable`` with a one-line reason when it cannot be used at all."""
         try:
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:
-                connection.executescript(_SCHEMA)
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.Error:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            writable = True
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.close(fd)
+                if path.stat().st_mode & 0o077:
+                    path.chmod(0o600)
+            except OSError as exc:
+                if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM) or not path.is_file():
+                    raise
+                writable = False
+            uri = path.resolve().as_uri() + ("" if writable else "?mode=ro")
+            connection = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalUnusable(_problem(path, exc)) from exc
+        try:
+            cls._check_schema(connection, path, writable=writable)
+        except (sqlite3.Error, JournalUnusable) as exc:
             connection.close()
-            raise
-        log.debug("journal %s", path)
-        return cls(connection, path)
+            if isinstance(exc, JournalUnusable):
+                raise
+            raise JournalUnusable(_problem(path, exc)) from exc
+        log.debug("journal %s%s", path, "" if writable else " (read-only)")
+        journal = cls(connection, path, writable=writable, on_error=on_error)
+        if not writable and on_error is not None:
+            on_error(f"the journal {path} is read-only; reading it, recording nothing")
+        return journal
+
+    @staticmethod
+    def _check_schema(connection: sqlite3.Connection, path: Path, *, writable: bool) -> None:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise JournalUnusable(
+                f"the journal {path} was written by a newer aoai (schema {version}, this one reads "
+                f"{SCHEMA_VERSION}); continuing without it — {_reset_hint(path)}"
+            )
+        if version < SCHEMA_VERSION and writable:
+            connection.executescript(_SCHEMA)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(responses)")}
+        if not set(_COLUMNS) <= columns:
+            raise JournalUnusable(
+                f"the journal {path} is not an aoai journal (no responses table of the expected shape); "
+                f"continuing without it — {_reset_hint(path)}"
+            )
+
+    def _guard(self, action: Callable[[], _T], default: _T) -> _T:
+        if self._broken:
+            return default
+        try:
+            return action()
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return default
+
+    def _fail(self, exc: Exception) -> None:
+        self._broken = True
+        log.debug("journal failed: %s", exc)
+        if self.on_error is not None:
+            self.on_error(_problem(self.path, exc))
 
     def close(self) -> None:
         self._db.close()
@@ -154,24 +245,24 @@ class Journal:
         usage: Mapping[str, Any] | None = None,
     ) -> None:
         """Insert or update one response; unknown (None) fields keep their stored value."""
+        if not self.writable:
+            return
         usage = usage or {}
-        self._db.execute(
-            _UPSERT,
-            (
-                response_id,
-                endpoint_host,
-                deployment,
-                model,
-                created_at,
-                None if background is None else int(background),
-                last_sequence,
-                status,
-                _int(usage.get("input_tokens")),
-                _int(usage.get("output_tokens")),
-                _int(usage.get("total_tokens")),
-                time.time(),
-            ),
+        values = (
+            response_id,
+            endpoint_host,
+            deployment,
+            model,
+            created_at,
+            None if background is None else int(background),
+            last_sequence,
+            status,
+            _int(usage.get("input_tokens")),
+            _int(usage.get("output_tokens")),
+            _int(usage.get("total_tokens")),
+            time.time(),
         )
+        self._guard(lambda: self._db.execute(_UPSERT, values), None)
 
     def record_response(
         self,
@@ -203,8 +294,9 @@ class Journal:
         )
 
     def get(self, response_id: str) -> JournalEntry | None:
-        row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM responses WHERE id = ?", (response_id,)).fetchone()
-        return _row(row) if row else None
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM responses WHERE id = ?"
+        row = self._guard(lambda: self._db.execute(sql, (response_id,)).fetchone(), None)
+        return _entry(row) if row else None
 
     def list(self, *, limit: int | None = None, endpoint_host: str | None = None) -> list[JournalEntry]:
         """Newest first (by created time, then last update)."""
@@ -217,7 +309,11 @@ class Journal:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_row(row) for row in self._db.execute(sql, params).fetchall()]
+        rows: list[tuple[Any, ...]] = self._guard(lambda: self._db.execute(sql, params).fetchall(), [])
+        entries = [entry for entry in map(_entry, rows) if entry is not None]
+        if len(entries) < len(rows):
+            self._fail(sqlite3.DatabaseError("rows of an unexpected shape"))
+        return entries
 
     def latest(self, *, endpoint_host: str | None = None) -> JournalEntry | None:
         entries = self.list(limit=1, endpoint_host=endpoint_host)
@@ -228,8 +324,8 @@ class JournalRecorder:
     """Feeds one stream's progress into the journal: the response when it first appears, the last
     sequence number at most every ``interval`` seconds, and everything at the end.
 
-    A journal that fails (disk full, locked) is reported once through ``on_error`` and then left
-    alone: losing the journal must never lose the stream.
+    A journal that fails (disk full, locked) reports it once and then acts empty: losing the
+    journal must never lose the stream.
     """
 
     __slots__ = (
@@ -238,7 +334,6 @@ class JournalRecorder:
         "_interval",
         "_journal",
         "_next_write",
-        "_on_error",
         "_recorded",
         "_sequence",
         "_written_sequence",
@@ -253,13 +348,11 @@ class JournalRecorder:
         deployment: str | None = None,
         response_id: str | None = None,
         interval: float = 0.5,
-        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self._journal = journal
         self._host = endpoint_host
         self._deployment = deployment
         self._interval = interval
-        self._on_error = on_error
         self._recorded = False
         self._sequence: int | None = None
         self._written_sequence: int | None = None
@@ -267,15 +360,8 @@ class JournalRecorder:
         self.response_id = response_id
 
     def _safely(self, write: Callable[[Journal], None]) -> None:
-        if self._journal is None:
-            return
-        try:
-            write(self._journal)
-        except sqlite3.Error as exc:
-            self._journal = None
-            log.debug("journal write failed: %s", exc)
-            if self._on_error is not None:
-                self._on_error(f"the journal stopped working ({exc}); continuing without it")
+        if self._journal is not None:
+            write(self._journal)  # the journal reports its own failures (once) and carries on
 
     def response(self, response: Mapping[str, Any], *, sequence: int | None = None) -> None:
         """A response object (from an event or an API call): record it."""

@@ -21,7 +21,7 @@ from aoai import config
 from aoai.errors import AoaiError, Interrupted, ResponseEnded, UsageError
 from aoai.responses import TERMINAL_STATUSES, Status
 from aoai.responses.client import ResponsesClient, RetryNotice, filter_categories
-from aoai.responses.journal import FILE_NAME, Journal, JournalEntry, JournalRecorder
+from aoai.responses.journal import FILE_NAME, Journal, JournalEntry, JournalRecorder, JournalUnusable
 from aoai.responses.stream import TEXT_DELTA, EventStream, ResumeNotice, StreamEvent
 
 
@@ -49,7 +49,6 @@ class Session:
             endpoint_host=self.endpoint_host,
             deployment=deployment,
             response_id=response_id,
-            on_error=self.notify,
         )
 
     def record(self, response: Mapping[str, Any], *, deployment: str | None = None) -> None:
@@ -72,23 +71,22 @@ def journal_path(env: Mapping[str, str]) -> Path:
 
 
 def open_journal(env: Mapping[str, str], notify: Callable[[str], None]) -> Journal | None:
-    """The journal, or None (after one notice) when it cannot be opened: the command still runs."""
-    import sqlite3
-
-    path = journal_path(env)
+    """The journal, or None (after one notice) when it cannot be used: the command still runs."""
     try:
-        return Journal.open(path)
-    except (OSError, sqlite3.Error) as exc:
-        notify(f"cannot open the journal {path} ({exc}); continuing without it (--no-journal hides this)")
+        return Journal.open(journal_path(env), on_error=notify)
+    except JournalUnusable as exc:
+        notify(str(exc))
         return None
 
 
-def journal_entries(env: Mapping[str, str], *, limit: int) -> list[JournalEntry]:
+def journal_entries(env: Mapping[str, str], *, limit: int, notify: Callable[[str], None]) -> list[JournalEntry]:
     """``aoai resp log``: the newest entries first; none (and no file created) before the first response."""
-    path = journal_path(env)
-    if not path.exists():
+    if not journal_path(env).exists():
         return []
-    with Journal.open(path) as journal:
+    journal = open_journal(env, notify)
+    if journal is None:
+        return []
+    with journal:
         return journal.list(limit=limit)
 
 
@@ -350,6 +348,8 @@ def follow_point(
     the event to continue after (default: the last one the journal saw)."""
     journal = session.journal
     if response_id is None:
+        if journal is None:
+            raise UsageError("--last reads the journal, which cannot be used here", hint="give the response ID")
         entry = journal.latest(endpoint_host=session.endpoint_host) if journal is not None else None
         if entry is None:
             raise UsageError(f"the journal has no response for {session.endpoint_host} yet")
