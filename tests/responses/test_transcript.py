@@ -59,3 +59,28 @@ def test_as_items() -> None:
     assert transcript.as_items("hi") == [{"role": "user", "content": "hi"}]
     items = [{"type": "function_call_output", "call_id": "c", "output": "1"}]
     assert transcript.as_items(items) == items and transcript.as_items(items) is not items
+
+
+def test_a_second_loader_waits_for_the_lock_and_says_so(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "chat.json"
+    transcript.load(path)
+    holder = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from aoai.responses import transcript\n"
+            "try:\n    transcript.load(Path(sys.argv[1]), notify=print, wait=0.3)\n"
+            "except Exception as e:\n    print(type(e).__name__, e)",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "waiting for another aoai" in holder.stdout
+    assert "AoaiError" in holder.stdout and "nothing sent" in holder.stdout
+    transcript.save(path, [{"role": "user", "content": "x"}])  # releases
+    assert path not in transcript._locks

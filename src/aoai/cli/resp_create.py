@@ -135,7 +135,7 @@ def create(
         )
         deployment = deployment_name(model)
         turn_input, transcript_path = workflow.prepare_input(
-            inputs.resolve_input(text, input_file, read_text), flags, read_text
+            inputs.resolve_input(text, input_file, read_text), flags, read_text, render.Notices()
         )
         options = inputs.CreateOptions(
             model=deployment,

@@ -109,7 +109,10 @@ def check_flags(
 
 
 def prepare_input(
-    text_input: str | list[dict[str, Any]] | None, flags: TurnFlags, read_text: ReadText
+    text_input: str | list[dict[str, Any]] | None,
+    flags: TurnFlags,
+    read_text: ReadText,
+    notify: Callable[[str], None] | None = None,
 ) -> tuple[str | list[dict[str, Any]] | None, Path | None]:
     """The turn's ``input`` (transcript + tool outputs + the message with its attachments), and
     the transcript path when ``--continue`` is used."""
@@ -120,7 +123,7 @@ def prepare_input(
     earlier: list[dict[str, Any]] = []
     if flags.continue_file is not None:
         path = Path(flags.continue_file).expanduser()
-        earlier = transcript.load(path)
+        earlier = transcript.load(path, notify=notify)
         if message is None and not outputs:
             raise UsageError("no new turn to add", hint=f"give TEXT (or --tool-output) to continue {path}")
     if path is None and not outputs:
