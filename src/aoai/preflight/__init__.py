@@ -88,7 +88,7 @@ def resolve_target(options: RunOptions, policy: Policy, env_subscription: str | 
     if options.resource_id:
         if options.account or options.resource_group:
             raise UsageError("give --resource-id or -g/--account, not both")
-        return Target.parse(options.resource_id)
+        return _checked(Target.parse(options.resource_id), "--resource-id")
     spec = policy.target
     from_file = Target.parse(spec.resource_id) if spec.resource_id else None
     subscription = (
@@ -111,7 +111,17 @@ def resolve_target(options: RunOptions, policy: Policy, env_subscription: str | 
             "or name the account in aoai.toml [preflight]",
         )
     assert subscription and group and account
-    return Target(subscription, group, account)
+    return _checked(Target(subscription, group, account))
+
+
+def _checked(target: Target, where: str | None = None) -> Target:
+    """ARM's naming rules, before any request: an odd name never becomes an odd URL."""
+    from aoai import validation
+
+    validation.subscription_id(target.subscription_id, f"{where}: subscription" if where else "--subscription")
+    validation.resource_group(target.resource_group, f"{where}: resource group" if where else "-g/--resource-group")
+    validation.account_name(target.account, f"{where}: account" if where else "--account")
+    return target
 
 
 def prepare(options: RunOptions, env: Mapping[str, str], cwd: Path) -> Prepared:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from aoai import userinput
+from aoai import userinput, validation
 from aoai.errors import UsageError
 
 ReadText = Callable[[str], str]  # "-" means standard input
@@ -261,8 +261,6 @@ def build_compact_body(
     return body
 
 
-def check_response_id(value: str) -> str:
-    """Response ids are opaque but never empty and never contain whitespace or slashes."""
-    if not value or any(ch.isspace() for ch in value) or "/" in value:
-        raise UsageError(f"{value!r} is not a response id", hint="response ids look like resp_0123abcd…")
-    return value
+def check_response_id(value: str, what: str = "response id") -> str:
+    """A response id that is safe in a URL path (``aoai.validation``)."""
+    return validation.response_id(value, what)
