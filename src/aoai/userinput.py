@@ -79,9 +79,10 @@ def read_bytes(
         try:
             return read_stream(stdin(), where, limit=limit)
         except OSError as exc:
+            prefix = "" if where == "standard input" else f"{where}: "
             if exc.errno == errno.EBADF:
-                raise UsageError(f"{where}: standard input is closed", hint="give a file instead of -") from None
-            raise UsageError(f"{where}: cannot read standard input ({exc.strerror or exc})") from None
+                raise UsageError(f"{prefix}standard input is closed", hint="give a file instead of -") from None
+            raise UsageError(f"{prefix}cannot read standard input ({exc.strerror or exc})") from None
     file = Path(path).expanduser()
     try:
         with open(file, "rb") as handle:

@@ -4,6 +4,8 @@ to exit codes and one-line messages. Subcommand modules are thin: parse, call th
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 
 import typer
@@ -14,9 +16,10 @@ from aoai.cli import completion as completion_cmd
 from aoai.cli import emulator as emulator_cmd
 from aoai.cli import fleet as fleet_cmd
 from aoai.cli import preflight as preflight_cmd
+from aoai.cli import process
 from aoai.cli import resp as resp_cmd
 from aoai.cli.common import configure, defer_unset_coercion, state
-from aoai.errors import AoaiError, ExitCode
+from aoai.errors import AoaiError, ExitCode, Interrupted, WriteFailed
 from aoai.redaction import install_std_streams, register_secret, release_std_streams
 
 app = typer.Typer(
@@ -60,7 +63,11 @@ preflight_cmd.app.command("fleet")(fleet_cmd.fleet)
 
 
 def _print_error(error: AoaiError) -> None:
-    sys.stderr.write(f"aoai: error: {error.one_line()}\n")
+    text = error.one_line()
+    signum = process.received_signal()
+    if isinstance(error, Interrupted) and signum is not None and text.startswith("interrupted"):
+        text = f"interrupted by {signal.Signals(signum).name}" + text[len("interrupted") :]
+    sys.stderr.write(f"aoai: error: {text}\n")
 
 
 def _usage_line(error: typer.TyperException) -> str:
@@ -80,38 +87,35 @@ SECRET_VARIABLES = (
 )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: every byte written to stdout and stderr from here on passes
-    through the redactor; expected errors become one line and an exit code."""
-    install_std_streams()
-    for name in SECRET_VARIABLES:
-        register_secret(state().env.get(name))
-    try:
-        _main(argv)
-    finally:
-        release_std_streams()
-
-
-def _main(argv: list[str] | None) -> None:
-    defer_unset_coercion()
+def _run(argv: list[str] | None) -> int:
+    """Run the command; every way it can end becomes one exit code (and at most one line)."""
     command = typer.main.get_command(app)
     try:
         # standalone_mode=False: usage errors reach us, so they too become one line (exit 2).
         result = command.main(args=argv, prog_name="aoai", standalone_mode=False)
+        process.flush_stdout()  # what is still buffered must reach the reader: a failure counts
+        return result if isinstance(result, int) else 0
     except typer.TyperException as error:
         if error.format_message().strip():  # empty for "no arguments: help shown"
             sys.stderr.write(_usage_line(error))
-        sys.exit(getattr(error, "exit_code", int(ExitCode.USAGE)))
+        return int(getattr(error, "exit_code", ExitCode.USAGE))
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, with one documented code.
+        return process.after_broken_pipe()
     except AoaiError as error:
         _print_error(error)
-        sys.exit(int(error.exit_code))
+        return process.interrupted_exit_code() if isinstance(error, Interrupted) else int(error.exit_code)
     except (KeyboardInterrupt, typer.Abort):
-        sys.stderr.write("aoai: interrupted\n")
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
-        sys.stderr.close()
-        sys.exit(0)
+        signum = process.received_signal()
+        sys.stderr.write(f"aoai: interrupted{f' by {signal.Signals(signum).name}' if signum else ''}\n")
+        return process.interrupted_exit_code()
+    except OSError as error:
+        if state().debug:
+            raise
+        # A file or stream the command wrote to failed (disk full, read-only, closed): exit 4.
+        where = f" {error.filename}" if error.filename else ""
+        _print_error(WriteFailed(f"cannot write{where}: {error.strerror or error}"))
+        return int(ExitCode.INCOMPLETE)
     except Exception as error:
         if state().debug:
             raise
@@ -119,5 +123,34 @@ def _main(argv: list[str] | None) -> None:
             f"aoai: internal error: {type(error).__name__}: {error} "
             "— rerun with --debug for the traceback and please report it\n"
         )
-        sys.exit(int(ExitCode.INCOMPLETE))
-    sys.exit(result if isinstance(result, int) else 0)
+        return int(ExitCode.INCOMPLETE)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: every byte written to stdout and stderr from here on passes
+    through the redactor; expected errors become one line and an exit code; closed or failing
+    std streams and SIGTERM / SIGHUP are handled (``aoai.cli.process``)."""
+    defer_unset_coercion()
+    saved = sys.stdin, sys.stdout, sys.stderr
+    process.reserve_closed_descriptors()  # first: nothing may open a file onto fd 0, 1 or 2
+    install_std_streams()
+    for name in SECRET_VARIABLES:
+        register_secret(state().env.get(name))
+    redacted = sys.stdout, sys.stderr
+    process.guard_standard_streams()
+    try:
+        with process.signals_handled():
+            try:
+                code = _run(argv)
+            except BrokenPipeError:  # while printing an error line to a closed pipe
+                code = process.after_broken_pipe()
+        # After a failure the outcome's code stands; whatever is still buffered goes or is dropped.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, WriteFailed):
+                stream.flush()
+        sys.stdout, sys.stderr = redacted
+        release_std_streams()
+        process.release_standard_streams()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+    sys.exit(code)

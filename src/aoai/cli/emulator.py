@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import threading
 from pathlib import Path
@@ -41,6 +42,8 @@ def emulator(
         raise UsageError(
             "the emulator needs its extra dependencies", hint="pip install 'aoai[emulator]'"
         ) from exc
+    if env_file is not None:
+        _check_env_file(env_file)  # before listening: a bad path must not leave a server behind
     try:
         running = server.start(
             host=host,
@@ -52,22 +55,35 @@ def emulator(
         )
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from exc
-    lines = [f"export {name}={shlex.quote(value)}" for name, value in running.env.items()]
-    text = "\n".join(lines) + "\n"
-    if env_file is not None:
-        from aoai.atomicfile import write_file
-
-        write_file(env_file, text, what="--env-file", private=True)
-    typer.echo(text, nl=False)
-    state().err.print(
-        f"aoai emulator listening on {running.url} (scenario {running.state.scenario.name}); Ctrl-C stops it"
-    )
+    # From here on the server runs: every way out (error, Ctrl-C, SIGTERM, SIGHUP) stops it and
+    # removes its temporary folder, which holds the server's private key.
     try:
+        lines = [f"export {name}={shlex.quote(value)}" for name, value in running.env.items()]
+        text = "\n".join(lines) + "\n"
+        if env_file is not None:
+            from aoai.atomicfile import write_file
+
+            write_file(env_file, text, what="--env-file", private=True)
+        typer.echo(text, nl=False)
+        state().err.print(
+            f"aoai emulator listening on {running.url} (scenario {running.state.scenario.name}); "
+            "Ctrl-C or SIGTERM stops it"
+        )
         threading.Event().wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, and SIGTERM / SIGHUP (aoai.cli.process): a normal stop
         state().err.print("aoai emulator stopped")
     finally:
         running.stop()
+
+
+def _check_env_file(path: Path) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"--env-file {path}: the folder {folder} does not exist", hint="create it first")
+    if path.is_dir():
+        raise UsageError(f"--env-file {path} is a folder", hint="give a file name")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--env-file {path}: the folder {folder} is not writable")
 
 
 def demo(
