@@ -53,14 +53,17 @@ def run_in_namespace(
     cwd: Path,
     stdin: bytes | None = None,
     redirect: str = "",
+    after: str = "",
     timeout: float = 60,
 ) -> Result:
     """Run ``aoai ARGS`` after the ``setup`` shell lines, inside a private mount namespace.
 
-    ``redirect`` is appended to the command (e.g. ``">/dev/full"`` or ``"2>&-"``)."""
+    ``redirect`` is appended to the command (e.g. ``">/dev/full"`` or ``"2>&-"``); ``after`` runs
+    once it has ended, still inside the namespace (e.g. to list what it left on a tmpfs)."""
     require_namespaces()
     command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "aoai", *args))
-    script = " && ".join([*setup, f"exec {command} {redirect}"])
+    run = f"exec {command} {redirect}" if not after else f"{{ {command} {redirect}; rc=$?; {after}; exit $rc; }}"
+    script = " && ".join([*setup, run])
     proc = subprocess.run(
         ["unshare", "-rm", "sh", "-c", script],
         input=stdin,

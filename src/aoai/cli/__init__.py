@@ -92,7 +92,12 @@ def _run(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
     try:
         # standalone_mode=False: usage errors reach us, so they too become one line (exit 2).
-        result = command.main(args=argv, prog_name="aoai", standalone_mode=False)
+        try:
+            result = command.main(args=argv, prog_name="aoai", standalone_mode=False)
+        except SystemExit:
+            if process.stdout_pipe_broke():  # click turns EPIPE into exit 1; ours is 141
+                return process.after_broken_pipe()
+            raise
         process.flush_stdout()  # what is still buffered must reach the reader: a failure counts
         return result if isinstance(result, int) else 0
     except typer.TyperException as error:

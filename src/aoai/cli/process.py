@@ -191,10 +191,15 @@ def flush_stdout() -> None:
         raise WriteFailed(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
+def stdout_pipe_broke() -> bool:
+    """Whether writing stdout met a closed pipe (even if something swallowed or re-wrapped it)."""
+    return any(isinstance(guard.error, BrokenPipeError) for guard in _guards)
+
+
 def release_standard_streams() -> None:
     """At the very end: a stream that failed points at /dev/null, so the interpreter's own last
     flush of what is still buffered cannot fail noisily (or change the exit code to 120)."""
-    if any(getattr(guard, "error", None) is not None for guard in _guards):
+    if any(guard.error is not None for guard in _guards):
         _silence(1)
     if any(quiet.failed for quiet in _quiet):
         _silence(2)
