@@ -63,7 +63,7 @@ def nothing_sent(emulator: server.RunningEmulator) -> object:
             ("resp", "create", "-m", MODEL, "--tool-output", "call_1=@/dev/zero", "-p", "resp_1"),
             "/dev/zero is larger than 50 MB",
         ),
-        (("resp", "create", "hi", "-m", MODEL, "--continue", "/dev/zero"), "--continue /dev/zero is larger than 50 MB"),
+        (("resp", "create", "hi", "-m", MODEL, "--continue", "/dev/zero"), "--continue /dev/zero: not a regular file"),
         (("resp", "compact", "-m", MODEL, "--input-file", "/dev/zero"), "/dev/zero is larger than 50 MB"),
         (("preflight", "verify", "/dev/zero"), "evidence file /dev/zero is larger than 50 MB"),
     ],
@@ -87,6 +87,13 @@ def test_a_regular_file_over_the_cap_is_refused_before_reading(
     with open(sparse, "wb") as handle:
         handle.truncate(60 * 1024 * 1024)  # a hole: no disk used
     one_error_line(aoai("resp", "create", "-m", MODEL, "--input-file", str(sparse)), "larger than 50 MB")
+
+
+def test_a_transcript_over_the_cap_is_refused(aoai: AoaiRunner, nothing_sent: object, tmp_path: Path) -> None:
+    sparse = tmp_path / "chat.json"
+    with open(sparse, "wb") as handle:
+        handle.truncate(60 * 1024 * 1024)
+    one_error_line(aoai("resp", "create", "hi", "-m", MODEL, "--continue", str(sparse)), "larger than 50 MB")
 
 
 def test_a_folder_is_not_a_file(aoai: AoaiRunner, nothing_sent: object, tmp_path: Path) -> None:

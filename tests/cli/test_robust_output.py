@@ -173,7 +173,7 @@ def test_a_signal_during_a_background_stream_is_handled_like_ctrl_c(
     assert status == code, err
     line = err.strip().splitlines()[-1]
     assert line.startswith(f"aoai: error: interrupted by {signum.name}")
-    match = re.search(r"resume with `aoai resp stream (resp_\w+) --starting-after (\d+)`", line)
+    match = re.search(r"resume with `aoai resp resume-stream (resp_\w+) --starting-after (\d+)`", line)
     assert match, line
     rid = match.group(1)
     assert f"cancel with `aoai resp cancel {rid}`" in line
