@@ -48,3 +48,34 @@ def test_bad_arm_names_are_refused_before_arm_is_asked(aoai: AoaiRunner, args: t
 def test_a_resource_id_with_a_bad_segment_is_refused(aoai: AoaiRunner) -> None:
     rid = "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/acc"
     one_error_line(aoai("preflight", "run", "--resource-id", rid), "--resource-id: subscription")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("resp", "create", "hi", "-m", "chat", "-p", ".."), "-p/--previous-response-id: '..' is not an id"),
+        (("resp", "compact", "-m", "chat", "-p", "a/b"), "-p/--previous-response-id"),
+        (("resp", "items", "resp_1", "--after", ".."), "--after: '..' is not an id"),
+        (("resp", "approve", "resp_1", ".."), "REQUEST_ID: '..' is not an id"),
+    ],
+)
+def test_ids_in_bodies_and_queries_are_checked_too(aoai: AoaiRunner, args: tuple[str, ...], needle: str) -> None:
+    one_error_line(aoai(*args), needle)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("resp", "retrieve", "resp_1", "--wait", "--interval", "1e308"),
+        ("resp", "retrieve", "resp_1", "--wait", "--interval", "nan"),
+        ("resp", "retrieve", "resp_1", "--wait", "--timeout", "inf"),
+        ("resp", "retrieve", "resp_1", "--wait", "--timeout", "nan"),
+        ("resp", "create", "hi", "-m", "chat", "--exec-tools", "true", "--tool-timeout", "nan"),
+        ("resp", "create", "hi", "-m", "chat", "--max-output-tokens", "1" + "0" * 30),
+        ("resp", "resume-stream", "resp_1", "--starting-after", "9" * 40),
+        ("resp", "log", "-n", "9" * 40),
+    ],
+    ids=lambda a: " ".join(a[-2:])[:30],
+)
+def test_numbers_out_of_range_are_refused(aoai: AoaiRunner, args: tuple[str, ...]) -> None:
+    one_error_line(aoai(*args))

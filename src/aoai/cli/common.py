@@ -7,6 +7,7 @@ test or the demo can hand the CLI an environment of its own.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -77,6 +78,13 @@ def configure(*, debug: bool, no_color: bool) -> CliState:
         # azure-core logs each request/response at INFO (headers already redacted by its policy).
         logging.getLogger("azure").setLevel(logging.INFO)
     return _state
+
+
+def finite(value: float | None) -> float | None:
+    """Option callback: click's ranges let NaN through (every comparison with it is false)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number")
+    return value
 
 
 def fail_usage(message: str) -> typer.BadParameter:

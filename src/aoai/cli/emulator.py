@@ -10,8 +10,10 @@ from typing import Any
 
 import typer
 
-from aoai.cli.common import state
+from aoai.cli.common import finite, state
 from aoai.errors import UsageError
+
+MAX_REPLAY_WINDOW = 30 * 24 * 3600.0  # a month: longer than any test or tour needs
 
 
 def emulator(
@@ -20,13 +22,17 @@ def emulator(
     scenario: str = typer.Option(
         "default", "--scenario", help="Built-in scenario name (default, fleet:N) or a TOML file."
     ),
-    latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Extra latency for every request."),
-    tokens_per_second: float = typer.Option(200.0, "--tokens-per-second", min=1, help="Streaming speed."),
+    latency_ms: int = typer.Option(0, "--latency-ms", min=0, max=600_000, help="Extra latency for every request."),
+    tokens_per_second: float = typer.Option(
+        200.0, "--tokens-per-second", min=1, max=1e9, callback=finite, help="Streaming speed."
+    ),
     replay_window: float = typer.Option(
         300.0,
         "--replay-window",
         metavar="SECONDS",
         min=0,
+        max=MAX_REPLAY_WINDOW,
+        callback=finite,
         help="How long after it starts a background response can be streamed again (Azure: 5 minutes).",
     ),
     env_file: Path | None = typer.Option(None, "--env-file", help="Also write the export lines to this file."),
@@ -87,7 +93,9 @@ def _check_env_file(path: Path) -> None:
 
 
 def demo(
-    tokens_per_second: float = typer.Option(400.0, "--tokens-per-second", min=1, help="Streaming speed of the tour."),
+    tokens_per_second: float = typer.Option(
+        400.0, "--tokens-per-second", min=1, max=1e9, callback=finite, help="Streaming speed of the tour."
+    ),
 ) -> None:
     """Tour the whole tool against the built-in emulator: no Azure subscription needed.
 

@@ -91,6 +91,7 @@ def resume_stream(
             "--starting-after",
             metavar="N",
             min=0,
+            max=2**53,
             help="Replay the events after this sequence number (default: the last one this machine saw).",
             show_default=False,
         ),
@@ -308,9 +309,12 @@ def items(
       aoai resp items resp_123 --all --order asc -o jsonl
     """
     with interruptible():
+        from aoai import validation
         from aoai.responses import inputs, render, run
 
         inputs.check_response_id(response_id)
+        if after is not None:
+            validation.opaque_id(after, "--after", example="msg_0123abcd…")
         term = terminal()
         with open_session(Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)) as session:
             pages = run.InputItemPages(
@@ -329,7 +333,9 @@ def items(
 
 
 def log(
-    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", min=1, help="How many entries.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", metavar="N", min=1, max=1_000_000, help="How many entries.")
+    ] = 20,
     output: opt.Output = OutputFormat.TEXT,
 ) -> None:
     """The local journal, newest first: ids, endpoint, deployment, status, last event seen, tokens.

@@ -10,7 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
+from aoai.cli.common import finite
 from aoai.responses import AuthMode, Include, McpApproval, OutputFormat, ReasoningEffort
+
+MAX_WAIT_SECONDS = 7 * 24 * 3600.0  # a week: longer than any background response is kept waiting
+MAX_TOKENS = 2**31 - 1  # the service's token counts are 32-bit integers
 
 _CONN = "Connection"
 Endpoint = Annotated[
@@ -93,7 +97,15 @@ MaxResumes = Annotated[
     ),
 ]
 Interval = Annotated[
-    float, typer.Option("--interval", metavar="SECONDS", min=0.1, help="Seconds between polls with --wait.")
+    float,
+    typer.Option(
+        "--interval",
+        metavar="SECONDS",
+        min=0.1,
+        max=3600.0,
+        callback=finite,
+        help="Seconds between polls with --wait (0.1-3600).",
+    ),
 ]
 Timeout = Annotated[
     float | None,
@@ -101,6 +113,8 @@ Timeout = Annotated[
         "--timeout",
         metavar="SECONDS",
         min=0.0,
+        max=MAX_WAIT_SECONDS,
+        callback=finite,
         help="Give up waiting after this many seconds (exit 4).",
         show_default=False,
     ),
@@ -203,7 +217,14 @@ Effort = Annotated[
 
 MaxOutputTokens = Annotated[
     int | None,
-    typer.Option("--max-output-tokens", metavar="N", min=16, help="Upper bound of output tokens.", show_default=False),
+    typer.Option(
+        "--max-output-tokens",
+        metavar="N",
+        min=16,
+        max=MAX_TOKENS,
+        help="Upper bound of output tokens.",
+        show_default=False,
+    ),
 ]
 
 Metadata = Annotated[
@@ -222,6 +243,7 @@ CompactThreshold = Annotated[
         "--compact-threshold",
         metavar="TOKENS",
         min=1000,
+        max=MAX_TOKENS,
         help="Server-side compaction past N tokens (context_management).",
         show_default=False,
     ),
@@ -279,6 +301,8 @@ ToolTimeout = Annotated[
         "--tool-timeout",
         metavar="SECONDS",
         min=0.1,
+        max=3600.0,
+        callback=finite,
         help="With --exec-tools: seconds each call may take (default 60).",
         rich_help_panel=_TOOLS,
         show_default=False,

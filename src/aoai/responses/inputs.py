@@ -210,7 +210,7 @@ def build_create_body(options: CreateOptions, read_text: ReadText) -> dict[str, 
     if options.instructions is not None:
         body["instructions"] = options.instructions
     if options.previous_response_id is not None:
-        body["previous_response_id"] = options.previous_response_id
+        body["previous_response_id"] = check_response_id(options.previous_response_id, "-p/--previous-response-id")
     if options.background:
         body["background"] = True
     if options.store is not None:
@@ -255,7 +255,7 @@ def build_compact_body(
     if input is not None:
         body["input"] = input
     if previous_response_id is not None:
-        body["previous_response_id"] = previous_response_id
+        body["previous_response_id"] = check_response_id(previous_response_id, "-p/--previous-response-id")
     if instructions is not None:
         body["instructions"] = instructions
     return body
