@@ -29,17 +29,19 @@ def _shown(value: str) -> str:
     return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
-def opaque_id(value: str, what: str, *, example: str = "resp_0123abcd…") -> str:
-    """A service-issued id (response, item, call, approval request)."""
+def opaque_id(value: str, what: str | None, *, kind: str = "id", example: str = "resp_0123abcd…") -> str:
+    """A service-issued id (response, item, call, approval request); ``what`` names the option."""
+    prefix = f"{what}: " if what else ""
+    a_kind = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
     if len(value) > MAX_ID_LENGTH:
-        raise UsageError(f"{what}: {_shown(value)} is not an id ({len(value)} characters, at most {MAX_ID_LENGTH})")
+        raise UsageError(f"{prefix}{_shown(value)} is not {a_kind} ({len(value)} characters, at most {MAX_ID_LENGTH})")
     if not _OPAQUE_ID.fullmatch(value):
-        raise UsageError(f"{what}: {_shown(value)} is not an id", hint=f"ids look like {example}")
+        raise UsageError(f"{prefix}{_shown(value)} is not {a_kind}", hint=f"{kind}s look like {example}")
     return value
 
 
-def response_id(value: str, what: str = "response id") -> str:
-    return opaque_id(value, what, example="resp_0123abcd…")
+def response_id(value: str, what: str | None = None) -> str:
+    return opaque_id(value, what, kind="response id", example="resp_0123abcd…")
 
 
 def account_name(value: str, what: str = "--account") -> str:

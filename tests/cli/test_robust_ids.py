@@ -27,7 +27,7 @@ def test_a_bad_response_id_is_never_sent(
     aoai: AoaiRunner, emulator: server.RunningEmulator, command: tuple[str, ...], bad: str
 ) -> None:
     control(emulator, "DELETE", "/_emulator/requests")
-    one_error_line(aoai("resp", command[0], bad, *command[1:]), "is not an id")
+    one_error_line(aoai("resp", command[0], bad, *command[1:]), "is not a response id")
     assert not [e for e in _requests(emulator) if str(e["path"]).startswith("/openai")]
 
 
@@ -53,10 +53,10 @@ def test_a_resource_id_with_a_bad_segment_is_refused(aoai: AoaiRunner) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (("resp", "create", "hi", "-m", "chat", "-p", ".."), "-p/--previous-response-id: '..' is not an id"),
+        (("resp", "create", "hi", "-m", "chat", "-p", ".."), "-p/--previous-response-id: '..' is not a response id"),
         (("resp", "compact", "-m", "chat", "-p", "a/b"), "-p/--previous-response-id"),
-        (("resp", "items", "resp_1", "--after", ".."), "--after: '..' is not an id"),
-        (("resp", "approve", "resp_1", ".."), "REQUEST_ID: '..' is not an id"),
+        (("resp", "items", "resp_1", "--after", ".."), "--after: '..' is not an item id"),
+        (("resp", "approve", "resp_1", ".."), "REQUEST_ID: '..' is not an approval request id"),
     ],
 )
 def test_ids_in_bodies_and_queries_are_checked_too(aoai: AoaiRunner, args: tuple[str, ...], needle: str) -> None:

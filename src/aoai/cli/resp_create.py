@@ -285,7 +285,7 @@ def approve(
         from aoai.responses import inputs, run, workflow
 
         inputs.check_response_id(response_id)
-        validation.opaque_id(request_id, "REQUEST_ID", example="mcpr_0123abcd…")
+        validation.opaque_id(request_id, "REQUEST_ID", kind="approval request id", example="mcpr_0123abcd…")
         term = terminal()
         with open_session(Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)) as session:
             known = session.journal.get(response_id) if session.journal is not None and model is None else None

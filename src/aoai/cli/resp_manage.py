@@ -314,7 +314,7 @@ def items(
 
         inputs.check_response_id(response_id)
         if after is not None:
-            validation.opaque_id(after, "--after", example="msg_0123abcd…")
+            validation.opaque_id(after, "--after", kind="item id", example="msg_0123abcd…")
         term = terminal()
         with open_session(Conn(endpoint, auth, scope, ca_bundle, max_retries, not no_journal)) as session:
             pages = run.InputItemPages(

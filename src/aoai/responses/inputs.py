@@ -261,6 +261,6 @@ def build_compact_body(
     return body
 
 
-def check_response_id(value: str, what: str = "response id") -> str:
+def check_response_id(value: str, what: str | None = None) -> str:
     """A response id that is safe in a URL path (``aoai.validation``)."""
     return validation.response_id(value, what)
