@@ -103,12 +103,6 @@ class ServiceError(AoaiError):
         return text
 
 
-class WriteFailed(AoaiError):
-    """Output could not be written (disk full, read-only, closed descriptor): exit 4."""
-
-    exit_code = ExitCode.INCOMPLETE
-
-
 class StreamInterrupted(AoaiError):
     """A stream broke and could not be (or may not be) resumed."""
 

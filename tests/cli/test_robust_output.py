@@ -129,7 +129,6 @@ def test_evidence_on_a_read_only_disk(aoai: AoaiRunner, tmp_path: Path) -> None:
     assert list(disk.iterdir()) == []
 
 
-@pytest.mark.xfail(reason="compact --save moves to issue 12's atomic writer, which removes its temporary file")
 def test_compact_save_on_a_full_disk_leaves_nothing(aoai: AoaiRunner, tmp_path: Path) -> None:
     disk = tmp_path / "disk"
     disk.mkdir()

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from aoai import __version__
+from aoai.atomicfile import WriteError
 from aoai.cli import capacity as capacity_cmd
 from aoai.cli import completion as completion_cmd
 from aoai.cli import emulator as emulator_cmd
@@ -19,7 +20,7 @@ from aoai.cli import preflight as preflight_cmd
 from aoai.cli import process
 from aoai.cli import resp as resp_cmd
 from aoai.cli.common import configure, defer_unset_coercion, state
-from aoai.errors import AoaiError, ExitCode, Interrupted, WriteFailed
+from aoai.errors import AoaiError, ExitCode, Interrupted
 from aoai.redaction import install_std_streams, register_secret, release_std_streams
 
 app = typer.Typer(
@@ -119,7 +120,7 @@ def _run(argv: list[str] | None) -> int:
             raise
         # A file or stream the command wrote to failed (disk full, read-only, closed): exit 4.
         where = f" {error.filename}" if error.filename else ""
-        _print_error(WriteFailed(f"cannot write{where}: {error.strerror or error}"))
+        _print_error(WriteError(f"cannot write{where}: {error.strerror or error}"))
         return int(ExitCode.INCOMPLETE)
     except Exception as error:
         if state().debug:
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
                 code = process.after_broken_pipe()
         # After a failure the outcome's code stands; whatever is still buffered goes or is dropped.
         for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, WriteFailed):
+            with contextlib.suppress(OSError, WriteError):
                 stream.flush()
         sys.stdout, sys.stderr = redacted
         release_std_streams()

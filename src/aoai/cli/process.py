@@ -4,7 +4,7 @@
   no file the command opens can land on fd 1 and receive its output), and using it fails as
   closed: reading stdin is a usage error, writing stdout a write failure.
 - **stdout that cannot be written** (``/dev/full``, a full disk, a closed descriptor): one line
-  and exit 4 (``WriteFailed``), unless the command had already failed — its exit code stands.
+  and exit 4 (``WriteError``), unless the command had already failed — its exit code stands.
 - **A reader that goes away** (``| head -c 10``): stop quietly with exit 141 (128 + SIGPIPE, what
   the shell reports for any program stopped by a closed pipe), never a traceback.
 - **stderr that cannot be written**: diagnostics are dropped, the exit code is unchanged.
@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any, NoReturn, TextIO, cast
 
-from aoai.errors import ExitCode, WriteFailed
+from aoai.atomicfile import WriteError
+from aoai.errors import ExitCode
 
 BROKEN_PIPE_EXIT = 128 + signal.SIGPIPE  # 141
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -82,12 +83,22 @@ def reserve_closed_descriptors() -> None:
             if reserved != fd:
                 os.dup2(reserved, fd)
                 os.close(reserved)
+    # Python leaves sys.stdin/stdout/stderr None for a descriptor closed at start-up. The streams
+    # made here are kept referenced: wrappers put on top must not see them collected (and closed).
     if sys.stdin is None:
-        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+        sys.stdin = _keep(io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"))
     if sys.stdout is None:
-        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
+        sys.stdout = _keep(io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8"))
     if sys.stderr is None:
-        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8")
+        sys.stderr = _keep(io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8"))
+
+
+_kept: list[TextIO] = []
+
+
+def _keep(stream: TextIO) -> TextIO:
+    _kept.append(stream)
+    return stream
 
 
 def _silence(fd: int) -> None:
@@ -101,7 +112,7 @@ def _silence(fd: int) -> None:
 
 
 class _GuardedOutput:
-    """stdout: a write failure becomes ``WriteFailed`` (one line, exit 4); a broken pipe stays
+    """stdout: a write failure becomes ``WriteError`` (one line, exit 4); a broken pipe stays
     ``BrokenPipeError`` (quiet exit 141). Once failed, every later write fails the same way (a
     probe that swallowed the first error must not make the output look delivered)."""
 
@@ -115,7 +126,7 @@ class _GuardedOutput:
         if isinstance(exc, BrokenPipeError):
             raise BrokenPipeError(exc.errno, exc.strerror)
         reason = "it is closed" if exc.errno == errno.EBADF else exc.strerror or str(exc)
-        raise WriteFailed(f"cannot write to standard output: {reason}")
+        raise WriteError(f"cannot write to standard output: {reason}")
 
     def write(self, text: str) -> int:
         if self.error is None:
@@ -188,7 +199,7 @@ def flush_stdout() -> None:
     except OSError as exc:  # an unguarded stream (tests that swap sys.stdout)
         if isinstance(exc, BrokenPipeError):
             raise
-        raise WriteFailed(f"cannot write to standard output: {exc.strerror or exc}") from None
+        raise WriteError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def stdout_pipe_broke() -> bool:
