@@ -154,9 +154,27 @@ def ca_bundle(flag: str | None, env: Mapping[str, str]) -> str | None:
     value = resolve(flag, env, ENV_CA_BUNDLES, {}, "")
     if value is None:
         return None
-    if not Path(value).expanduser().is_file():
+    path = Path(value).expanduser()
+    if not path.is_file():
         raise UsageError(f"CA bundle {value!r} does not exist", hint="fix --ca-bundle or the *_CA_BUNDLE variable")
-    return str(Path(value).expanduser())
+    _check_ca_bundle(path, value)
+    return str(path)
+
+
+def _check_ca_bundle(path: Path, shown: str) -> None:
+    """Load the bundle once now: garbage would otherwise surface as an SSLError at the first request."""
+    import ssl
+
+    from aoai.userinput import MAX_INPUT_BYTES
+
+    hint = "give a PEM file of CA certificates (--ca-bundle or the *_CA_BUNDLE variable)"
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise UsageError(f"CA bundle {shown!r} is larger than 50 MB", hint=hint)
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"CA bundle {shown!r} holds no usable certificate ({reason})", hint=hint) from None
 
 
 def state_dir(env: Mapping[str, str]) -> Path:

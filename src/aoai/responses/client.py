@@ -46,6 +46,8 @@ UNPROCESSED_STATUSES = frozenset({429, 503})
 REQUEST_ID_HEADERS = ("apim-request-id", "x-request-id", "x-ms-request-id")
 
 
+MAX_INPUT_ITEMS_PAGE = 100  # OpenAPI: GET /responses/{id}/input_items takes limit 1-100 (default 20)
+
 class Operation(StrEnum):
     CREATE = "create"
     RETRIEVE = "retrieve"
@@ -389,7 +391,9 @@ class ResponsesClient:
         after: str | None = None,
         include: Sequence[str] = (),
     ) -> Iterator[dict[str, Any]]:
-        """Every page, following ``has_more`` / ``last_id``."""
+        """Every page, following ``has_more`` / ``last_id``; the largest pages the API allows unless
+        ``limit`` says otherwise (the default of 20 would cost five requests per 100 items)."""
+        limit = MAX_INPUT_ITEMS_PAGE if limit is None else limit
         seen: set[str] = set()
         while True:
             page = self.list_input_items(response_id, limit=limit, order=order, after=after, include=include)

@@ -540,14 +540,37 @@ def _item_row(index: int, item: Mapping[str, Any]) -> list[str]:
 _ITEM_HEADERS = ["#", "id", "type", "role", "content"]
 
 
-def _table(term: Terminal, headers: Sequence[str], rows: Iterable[Sequence[str]], title: str | None = None) -> None:
+def _fitting_columns(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int, priority: Sequence[int] | None
+) -> list[int]:
+    """The columns shown at ``width``: the least important (last in ``priority``, default the
+    rightmost) are dropped until the rest fit; the first (the identifier) always stays, and is
+    folded rather than cut when even it alone is too wide."""
+    widths = [max([len(header), *(len(row[i]) for row in rows)]) for i, header in enumerate(headers)]
+    order = list(priority) if priority is not None else list(range(len(headers)))
+    # rich draws each column with one space of padding either side and a rule between columns.
+    while len(order) > 1 and sum(widths[i] + 3 for i in order) - 1 > width:
+        order.pop()
+    return sorted(order)
+
+
+def _table(
+    term: Terminal,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    title: str | None = None,
+    priority: Sequence[int] | None = None,
+) -> None:
     rows = list(rows)
     if term.out_tty:
         from rich.table import Table
 
-        table = Table(*headers, title=title, show_edge=False, header_style="bold")
+        keep = _fitting_columns(headers, rows, term.out_console.width, priority)
+        table = Table(*(headers[i] for i in keep), title=title, show_edge=False, header_style="bold")
+        for column in table.columns:
+            column.overflow = "fold"  # never "…": an identifier cut short cannot be used
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(row[i] for i in keep))
         term.out_console.print(table)
         return
     for row in rows:
@@ -627,6 +650,7 @@ def show_log(term: Terminal, fmt: OutputFormat, entries: Sequence[JournalEntry])
         Notices(term.err)("the journal is empty: responses you create or follow appear here")
         return
     headers = ["id", "created (UTC)", "endpoint", "deployment", "bg", "status", "last seq", "tokens"]
+    important = [0, 5, 3, 6, 1, 7, 2, 4]  # on a narrow terminal: id, status, deployment, last seq …
     rows = [
         [
             e.id,
@@ -640,7 +664,7 @@ def show_log(term: Terminal, fmt: OutputFormat, entries: Sequence[JournalEntry])
         ]
         for e in entries
     ]
-    _table(term, headers, rows)
+    _table(term, headers, rows, priority=important)
 
 
 def show_status_word(term: Terminal, fmt: OutputFormat, response: Mapping[str, Any]) -> None:
