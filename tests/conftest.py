@@ -32,6 +32,40 @@ REFERENCE = next(
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR")
 
 
+# -- no "internal error" anywhere (issue 13) ----------------------------------------------------------
+# ``aoai``'s catch-all prints "aoai: internal error: …" for an exception nobody expected. No test may
+# produce one, whatever it asserts: every subprocess's output and every test's captured output is
+# checked, so an unexpected crash fails the test that caused it even if it only looked at the exit code.
+INTERNAL_ERROR = "aoai: internal error"
+_communicate = subprocess.Popen.communicate
+
+
+def _no_internal_error(where: str, *outputs: object) -> None:
+    for output in outputs:
+        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
+        if isinstance(text, str) and INTERNAL_ERROR in text:
+            line = next(line for line in text.splitlines() if INTERNAL_ERROR in line)
+            raise AssertionError(f"{where} printed an internal error: {line}")
+
+
+def _checked_communicate(self: subprocess.Popen[Any], *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    out, err = _communicate(self, *args, **kwargs)
+    _no_internal_error(f"subprocess {self.args!r}", out, err)
+    return out, err
+
+
+subprocess.Popen.communicate = _checked_communicate  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.passed and INTERNAL_ERROR in report.capstdout + report.capstderr:
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid} printed '{INTERNAL_ERROR}' (captured output)"
+
+
 @pytest.fixture(autouse=True)
 def _isolate_user_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
