@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aoai.errors import UsageError
+from aoai.redaction import register_secret
 
 ENV_ENDPOINT = "AZURE_OPENAI_ENDPOINT"
 ENV_API_KEY = "AZURE_OPENAI_API_KEY"
@@ -97,6 +98,14 @@ def is_loopback_host(host: str) -> bool:
 
 def _check_scheme(url: str, what: str) -> tuple[str, str, str]:
     parts = urlsplit(url.strip())
+    if "@" in parts.netloc:
+        # Never echo the URL: the part before "@" is a password (now known to the redactor).
+        register_secret(parts.netloc.rpartition("@")[0])
+        register_secret(parts.password)
+        raise UsageError(
+            f"the {what} contains credentials (user:password@); refused",
+            hint="remove them from the URL: authenticate with an API key or Entra ID",
+        )
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(
             f"malformed {what} {url!r}",
