@@ -6,9 +6,12 @@ and the emulator can hand over their own. Endpoints are normalised once, here.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,22 +51,85 @@ _KNOWN_HOST_SUFFIXES = (
 )
 
 
+# What the profile file may set (top-level string keys); anything else is refused, not ignored.
+PROFILE_KEYS = frozenset({"endpoint", "auth", "scope", "deployment", "arm_endpoint", "credential", "subscription"})
+
+
+def unknown_key_message(key: str, known: Iterable[str]) -> str:
+    """"unknown key (did you mean 'x'? known: ...)" for a key a file may not hold."""
+    known = sorted(known)
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key ({guess}known: {', '.join(known)})"
+
+
+def check_regular_file(path: Path, what: str) -> None:
+    """Refuse a path that exists (or is a link) but is not a readable regular file."""
+    if path.is_symlink() and not path.exists():
+        raise UsageError(f"{what} {path} is a dangling link (to {os.readlink(path)})", hint="fix or remove the link")
+    if path.is_dir():
+        raise UsageError(f"{what} {path} is a directory, not a file", hint="give the path of a TOML file")
+    if not path.is_file():
+        raise UsageError(f"{what} {path} is not a regular file", hint="give the path of a TOML file")
+
+
+def read_toml(path: Path, what: str) -> tuple[bytes, str, dict[str, Any]]:
+    """A TOML file's bytes, text and document; UsageError naming the file and position otherwise."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise UsageError(
+            f"{path}:{line}:{column}: {what} is not UTF-8 (byte 0x{data[exc.start]:02x})",
+            hint="save the file as UTF-8",
+        ) from exc
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}", hint=f"fix the {what}") from exc
+    return data, text, document
+
+
+def _key_line(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*(\[+\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\]|\.)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
 def load_profile(env: Mapping[str, str]) -> dict[str, Any]:
-    """The user's profile file (``$AOAI_CONFIG`` or ``$XDG_CONFIG_HOME/aoai/config.toml``), or {}."""
+    """The user's profile file (``$AOAI_CONFIG`` or ``$XDG_CONFIG_HOME/aoai/config.toml``), or {}.
+
+    A file that exists is understood completely or refused: unknown keys, non-string values, a
+    directory or a dangling link are usage errors naming the file (and line), never ignored.
+    """
     explicit = env.get(ENV_CONFIG)
     if explicit:
         path = Path(explicit).expanduser()
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             raise UsageError(f"profile file {path} ({ENV_CONFIG}) does not exist", hint="fix the path or unset it")
     else:
         base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
         path = Path(base) / "aoai" / "config.toml"
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read profile file {path}: {exc}") from exc
+    check_regular_file(path, "profile file")
+    _, text, document = read_toml(path, "profile file")
+    for key, value in document.items():
+        line = _key_line(text, key)
+        location = f"{path}:{line}" if line else str(path)
+        if key not in PROFILE_KEYS:
+            message = unknown_key_message(key, PROFILE_KEYS)
+            raise UsageError(f"{location}: {key}: {message}", hint="fix the profile file")
+        if not isinstance(value, str):
+            raise UsageError(f"{location}: {key}: must be a string, not {value!r}", hint="fix the profile file")
+    return document
 
 
 def resolve(

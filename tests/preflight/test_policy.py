@@ -22,9 +22,6 @@ from aoai.preflight.policy import (
 from aoai.preflight.report import FailOn, Finding, Severity, Status
 
 FULL = """\
-[other]
-ignored = true
-
 [preflight]
 subscription = "00000000-0000-0000-0000-000000000001"
 resource_group = "rg-aoai-demo"

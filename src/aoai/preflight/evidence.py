@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aoai import __version__
 from aoai.preflight.checks import CHECK_RULES, all_checks
 from aoai.preflight.engine import RunOutcome, Selection, build_report
 from aoai.preflight.report import Area, Severity, Status, Verdict
 from aoai.preflight.snapshot import AccountSnapshot, format_time, redact_data, utc_now
+
+if TYPE_CHECKING:
+    from aoai.preflight.policy import Policy
 
 SCHEMA_VERSION = "1.0"
 DIGEST_ALGORITHM = "sha256"
@@ -160,6 +164,16 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "sha256": {**_SHA256, "description": "sha256 of the canonical JSON of `resolved`"},
+                "file": {
+                    "description": "The policy file that was applied (absent: no file, defaults and flags only).",
+                    "type": "object",
+                    "required": ["path", "sha256"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "path": {"type": "string"},
+                        "sha256": {**_SHA256, "description": "sha256 of the file's bytes as read"},
+                    },
+                },
                 "resolved": {
                     "type": "object",
                     "required": [
@@ -422,7 +436,7 @@ def build(outcome: RunOutcome) -> dict[str, Any]:
             }
             for target in report.targets
         ],
-        "policy": {"sha256": outcome.policy.sha256(), "resolved": outcome.policy.to_dict()},
+        "policy": _policy_section(outcome.policy),
         "selection": outcome.selection.to_dict(),
         "catalog": outcome.policy.catalog.to_dict(),
         "findings": [_finding_dict(f, checks) for f in report.findings],
@@ -439,6 +453,14 @@ def build(outcome: RunOutcome) -> dict[str, Any]:
     }
     document["digest"] = {"algorithm": DIGEST_ALGORITHM, "value": digest_of(document)}
     return document
+
+
+def _policy_section(policy: Policy) -> dict[str, Any]:
+    section: dict[str, Any] = {"sha256": policy.sha256()}
+    if policy.source and policy.source_sha256:
+        section["file"] = {"path": os.path.realpath(policy.source), "sha256": policy.source_sha256}
+    section["resolved"] = policy.to_dict()
+    return section
 
 
 def dumps(document: dict[str, Any]) -> str:

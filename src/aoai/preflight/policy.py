@@ -43,14 +43,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from aoai.config import check_regular_file, read_toml, unknown_key_message
 from aoai.errors import UsageError
 from aoai.preflight.catalog import Catalog, ModelEntry
 from aoai.preflight.catalog import load as load_catalog
@@ -167,6 +168,7 @@ class Policy:
     waivers: tuple[Waiver, ...] = ()
     catalog: Catalog = field(default_factory=load_catalog)
     source: str | None = None  # the policy file it came from, if any
+    source_sha256: str | None = field(default=None, compare=False)  # of the file's bytes, for the evidence
     target: TargetSpec = field(default_factory=TargetSpec)
 
     def required(self, name: str) -> RequiredDeployment | None:
@@ -269,6 +271,12 @@ class _Locator:
             if key:
                 self.entries.append((table, index, key.group(1).strip('"'), number))
 
+    def exact(self, table: str, key: str | None = None, index: int | None = None) -> int | None:
+        for entry_table, entry_index, entry_key, number in self.entries:
+            if entry_table == table and entry_key == key and (index is None or entry_index == index):
+                return number
+        return None
+
     def line(self, table: str, key: str | None = None, index: int | None = None) -> int | None:
         fallback = None
         for entry_table, entry_index, entry_key, number in self.entries:
@@ -293,15 +301,19 @@ class _Reader:
     def error(
         self, where: str, message: str, table: str, key: str | None = None, index: int | None = None
     ) -> UsageError:
-        line = self.locator.line(table, key, index)
+        line = None
+        if key is not None:
+            # The key's own line, or the header of a sub-table of that name (``[preflit]``).
+            line = self.locator.exact(table, key, index) or self.locator.exact(f"{table}.{key}" if table else key)
+        line = line or self.locator.line(table, key, index)
         location = f"{self.path}:{line}" if line else str(self.path)
         return UsageError(f"{location}: {where}: {message}", hint="fix the policy file (see docs/preflight.md)")
 
     def check_keys(self, data: Mapping[str, Any], allowed: set[str], table: str, index: int | None = None) -> None:
         for key in data:
             if key not in allowed:
-                where = table + (f"[{index}]" if index is not None else "") + f".{key}"
-                raise self.error(where, f"unknown key (known: {', '.join(sorted(allowed))})", table, key, index)
+                where = (table + (f"[{index}]" if index is not None else "") + ".") if table else ""
+                raise self.error(where + key, unknown_key_message(key, allowed), table, key, index)
 
     def string(self, data: Mapping[str, Any], key: str, table: str, index: int | None = None) -> str | None:
         value = data.get(key)
@@ -327,7 +339,7 @@ class _Reader:
         if value is None:
             return None
         ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok_type or value < 0:
+        if isinstance(value, bool) or not ok_type or not math.isfinite(value) or value < 0:
             kind = "a non-negative integer" if integer else "a non-negative number"
             where = table + (f"[{index}]" if index is not None else "") + f".{key}"
             raise self.error(where, f"must be {kind}, not {value!r}", table, key, index)
@@ -343,35 +355,37 @@ class PolicyFile:
 
 
 def find_policy_file(config: str | None, cwd: Path, env: Mapping[str, str] | None = None) -> Path | None:
-    """``--config`` (must exist), else ``./aoai.toml`` when present, else None."""
+    """``--config`` (must exist), else ``./aoai.toml`` when anything by that name is there, else None.
+
+    Something named ``aoai.toml`` that is not a readable file (a directory, a dangling link) is
+    refused, never skipped: the gate must not quietly run on the default policy.
+    """
     if config:
         path = Path(config).expanduser()
         if not path.is_absolute():
             path = cwd / path
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             raise UsageError(f"policy file {config} does not exist", hint="fix --config")
-        return path
-    default = cwd / DEFAULT_POLICY_FILE
-    return default if default.is_file() else None
+    else:
+        path = cwd / DEFAULT_POLICY_FILE
+        if not path.exists() and not path.is_symlink():
+            return None
+    check_regular_file(path, "policy file")
+    return path
 
 
 def load_policy_file(path: Path | None) -> PolicyFile:
     """Parse ``[preflight]`` of ``path`` into a Policy (defaults where the file is silent)."""
     if path is None:
         return PolicyFile(None, Policy())
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read policy file {path}: {exc.strerror or exc}") from exc
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}", hint="fix the policy file") from exc
+    data, text, document = read_toml(path, "policy file")
     reader = _Reader(path, text)
+    reader.check_keys(document, {"preflight"}, "")
     section = document.get("preflight", {})
     if not isinstance(section, dict):
         raise reader.error("preflight", "must be a table ([preflight])", "", "preflight")
-    return PolicyFile(path, _parse_section(reader, section, str(path)))
+    policy = replace(_parse_section(reader, section, str(path)), source_sha256=hashlib.sha256(data).hexdigest())
+    return PolicyFile(path, policy)
 
 
 def _parse_section(reader: _Reader, section: Mapping[str, Any], source: str) -> Policy:
