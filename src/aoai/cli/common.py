@@ -63,7 +63,8 @@ def state() -> CliState:
 
 def configure(*, debug: bool, no_color: bool) -> CliState:
     _state.debug = debug
-    _state.color = not no_color and not _state.env.get("NO_COLOR")
+    # NO_COLOR (no-color.org: set and not empty) and TERM=dumb both mean: no colour codes at all.
+    _state.color = not no_color and not _state.env.get("NO_COLOR") and _state.env.get("TERM") != "dumb"
     _state._out = _state._err = None
     if debug:
         from aoai.auth import RedactingFilter
