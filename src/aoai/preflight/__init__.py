@@ -133,7 +133,21 @@ def prepare(options: RunOptions, env: Mapping[str, str], cwd: Path) -> Prepared:
     settings = connection_settings(options, env)
     target = resolve_target(options, policy, settings.subscription)
     selection = Selection.build(policy, area=options.area, probe=options.probe)
-    return Prepared(target=target, policy=policy, selection=selection, settings=settings)
+    extra: dict[str, Any] = {}
+    project = project_of(options.resource_id or policy.target.resource_id)
+    if project is not None:
+        extra["note"] = (
+            f"The resource id names Foundry project {project}, which belongs to account {target.account}: "
+            f"account {target.account} was checked (deployments, network, logs and identity are the account's)"
+        )
+    return Prepared(target=target, policy=policy, selection=selection, settings=settings, extra=extra)
+
+
+def project_of(resource_id: str | None) -> str | None:
+    """The Foundry project a resource id names (``…/accounts/A/projects/P``), if any."""
+    from aoai.preflight.snapshot import Target
+
+    return Target.parse_with_project(resource_id)[1] if resource_id else None
 
 
 def execute_run(
@@ -159,4 +173,6 @@ def execute_run(
 
     with ArmReader(prepared.settings, env, credential=credential, budget=budget) as reader:
         outcome = execute([prepared.target], prepared.policy, prepared.selection, reader=reader, probe=probe)
+    if "note" in prepared.extra:
+        outcome.report.notes.append(prepared.extra["note"])
     return outcome, evidence.build(outcome)

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aoai.auth import arm_credential, describe_credential, redact, register_secret
@@ -74,6 +74,11 @@ ACCOUNT_SCOPED_PARTS = frozenset(
     }
 )
 MONITOR_PARTS = frozenset({PartName.DIAGNOSTIC_SETTINGS, PartName.DIAGNOSTIC_CATEGORIES})
+# The built-in roles that grant each region-level read (Microsoft.CognitiveServices/locations/*/read).
+REGION_DATA_ROLES = {
+    PartName.LOCATION_MODELS: "Reader",
+    PartName.USAGES: "Reader, or Cognitive Services Usages Reader,",
+}
 
 
 def arm_scope(endpoint: str) -> str:
@@ -438,6 +443,18 @@ class ArmReader:
         return fetch[name](target)
 
     def _location_part(self, name: str, subscription: str, location: str) -> Part:
+        part = self._read_location_part(name, subscription, location)
+        if part.error is not None and part.error.status == 403:
+            # Region data is subscription-level: Reader on a resource group does not reach it.
+            roles = REGION_DATA_ROLES.get(PartName(name), "Reader")
+            part.error = replace(
+                part.error,
+                message=f"{part.error.message} — {roles} at subscription scope /subscriptions/{subscription} "
+                "would let this read succeed (a role on the resource group does not cover region data)",
+            )
+        return part
+
+    def _read_location_part(self, name: str, subscription: str, location: str) -> Part:
         client = self._cognitive(subscription)
         scope = f"/subscriptions/{subscription}/providers/Microsoft.CognitiveServices/locations/{location}"
         if name == PartName.LOCATION_MODELS:

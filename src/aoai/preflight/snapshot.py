@@ -37,7 +37,7 @@ LOCATION_PARTS = frozenset({PartName.LOCATION_MODELS, PartName.USAGES})
 
 _RESOURCE_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
-    r"/providers/Microsoft\.CognitiveServices/accounts/(?P<name>[^/]+)/?$",
+    r"/providers/Microsoft\.CognitiveServices/accounts/(?P<name>[^/]+)(?:/projects/(?P<project>[^/]+))?/?$",
     re.IGNORECASE,
 )
 
@@ -59,14 +59,21 @@ class Target:
 
     @classmethod
     def parse(cls, resource_id: str) -> Target:
+        """The account of an account resource id — or of a Foundry project's (``…/accounts/A/projects/P``
+        is checked as account A, which the project belongs to)."""
+        return cls.parse_with_project(resource_id)[0]
+
+    @classmethod
+    def parse_with_project(cls, resource_id: str) -> tuple[Target, str | None]:
+        """(the account, the Foundry project named after it or None)."""
         match = _RESOURCE_ID.match(resource_id.strip())
         if not match:
             raise UsageError(
                 f"not an account resource id: {resource_id!r}",
                 hint="expected /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.CognitiveServices"
-                "/accounts/NAME",
+                "/accounts/NAME (or a Foundry project's …/accounts/NAME/projects/PROJECT)",
             )
-        return cls(match["sub"], match["rg"], match["name"])
+        return cls(match["sub"], match["rg"], match["name"]), match["project"]
 
     def to_dict(self) -> dict[str, str]:
         return {
