@@ -12,6 +12,10 @@ Invariants:
 - The client never prints. Each wait is handed to ``on_retry`` (the CLI shows it on stderr);
   method, URL, status, timing and request ids go to ``logging`` (``--debug``). Headers and
   bodies are never logged, so neither keys nor tokens nor prompts reach a log.
+- A wait the service asks for beyond the cap is not slept: the call fails at once, saying how long
+  was asked. A 2xx whose body is not the JSON object the operation returns (DELETE may be empty)
+  is a failure naming status, content type and request id, so no caller goes on with an id it did
+  not receive. HTML error pages are described (status, "an HTML page", its title), never printed.
 - Failures leave as ``aoai.errors`` types: ``ServiceError`` (status, code, request id, and a
   hint saying what to fix) or ``TransportError``.
 """

@@ -15,6 +15,11 @@ Invariants (they are what makes a resumed stream look like an uninterrupted one)
   responses), so a break there raises ``StreamInterrupted`` naming the response id.
 - A reconnect that brings nothing and ends cleanly asks for the response itself: a response
   cancelled or finished meanwhile ends the stream with that final object (``final_response``).
+- A reconnect refused because the events are too old to replay (Azure: 400 "can no longer be
+  streamed") polls ``GET /responses/{id}`` to the end instead; that object is ``final_response``
+  and ``replay_refused`` holds the refusal, so a sink can show what the user has not seen.
+- The body is read to its end after the terminal event: a failure's reason may come in a trailing
+  ``error`` event. A chat-style ``data: {"error": {...}}`` frame is an ``error`` event too.
 
 Nothing here prints or renders: consumers (``render``, ``journal``) take the events.
 """
