@@ -30,7 +30,7 @@ LEGACY_FAILING = {
     "AOAI101",
     "AOAI201",
     "AOAI205",  # mini: its Standard SKU retired 6 days ago (the model version runs 177 more days)
-    "AOAI207",
+    "AOAI208",  # prod-chat: its custom content filter has jailbreak detection off
     "AOAI301",  # mini: the same retired SKU
     "AOAI303",
     "AOAI401",
@@ -61,7 +61,9 @@ def test_ready_account_exits_0(aoai: AoaiRunner) -> None:
     document = _doc(result)  # not a TTY: JSON evidence by default
     assert document["summary"]["verdict"] == "ready"
     assert {f["status"] for f in document["findings"]} == {"pass", "skip"}
-    assert document["run"]["arm_requests"] == 7  # incl. DiagnosticSettingsCategory_List
+    assert document["run"]["arm_requests"] == 8  # incl. DiagnosticSettingsCategory_List, RaiPolicies_List
+    filters = [f for f in document["findings"] if f["check"] == "AOAI208"]
+    assert {(f["resource"], f["status"]) for f in filters} == {("chat", "pass"), ("reasoner", "pass")}
     _no_secrets(result)
 
 
@@ -75,7 +77,29 @@ def test_legacy_account_exits_1_with_exactly_the_expected_failures(aoai: AoaiRun
     [missing] = [f for f in document["findings"] if f["check"] == "AOAI201"]
     assert "model name used instead of deployment name" in missing["message"]
     assert "prod-chat" in missing["message"]
+    filters = {f["resource"]: f for f in document["findings"] if f["check"] == "AOAI208"}
+    assert filters["mini"]["status"] == "pass"  # Microsoft.DefaultV2
+    weak = filters["prod-chat"]
+    assert weak["status"] == "fail" and "content filter policy legacy-relaxed" in weak["message"]
+    assert "jailbreak (prompt) enabled=false" in weak["message"]
+    assert weak["source"]["operation"] == "RaiPolicies_List" and weak["source"]["request_id"]
     _no_secrets(result)
+
+
+def test_content_filter_thresholds_from_aoai_toml(aoai: AoaiRunner, tmp_path: Path) -> None:
+    config = tmp_path / "aoai.toml"
+    config.write_text('[preflight.content_filters]\nmax_severity = "high"\nrequire_prompt_shield = false\n')
+    result = aoai("preflight", "deployments", *LEGACY, "--only", "AOAI208", "--config", str(config))
+    assert result.code == 0, result.output
+    assert _ids(_doc(result), "pass") == {"AOAI208"}
+
+
+def test_forbidden_rai_policies_make_aoai208_error(aoai: AoaiRunner, emulator: Any) -> None:
+    inject_fault(emulator, route="arm.rai_policies.list", status=403, code="AuthorizationFailed", count=1)
+    result = aoai("preflight", "deployments", *READY, "--only", "AOAI208")
+    assert result.code == 4, result.output
+    [error] = [f for f in _doc(result)["findings"] if f["check"] == "AOAI208"]
+    assert error["status"] == "error" and "403 AuthorizationFailed" in error["message"]
 
 
 def test_forbidden_part_makes_it_incomplete(aoai: AoaiRunner, emulator: Any) -> None:
@@ -272,7 +296,7 @@ def test_debug_log_has_no_secrets(aoai: AoaiRunner) -> None:
 
 def test_checks_and_explain(aoai_bare: AoaiRunner) -> None:
     listing = aoai_bare("preflight", "checks")
-    assert listing.code == 0 and listing.stdout.count("AOAI") == 24
+    assert listing.code == 0 and listing.stdout.count("AOAI") == 25
     rows = json.loads(aoai_bare("preflight", "checks", "-o", "json").stdout)
     assert [r["id"] for r in rows][:3] == ["AOAI001", "AOAI002", "AOAI101"]
     explained = aoai_bare("preflight", "explain", "aoai201")

@@ -55,6 +55,18 @@ def account_id(name: str) -> str:
 # --- Microsoft.CognitiveServices -----------------------------------------------------------------
 
 
+def test_rai_policies_list_has_the_builtins_and_the_custom_policy(emulator: server.RunningEmulator) -> None:
+    client = cognitive(emulator)
+    ready = {p.name: p for p in client.rai_policies.list(RG, "aoai-ready")}
+    assert set(ready) == {"Microsoft.Default", "Microsoft.DefaultV2"}
+    assert ready["Microsoft.DefaultV2"].properties.type == "SystemManaged"
+    legacy = {p.name: p for p in client.rai_policies.list(RG, "aoai-legacy")}
+    relaxed = legacy["legacy-relaxed"].properties
+    assert (relaxed.type, relaxed.mode, relaxed.base_policy_name) == ("UserManaged", "Blocking", "Microsoft.DefaultV2")
+    jailbreak = [f for f in relaxed.content_filters if f.name == "Jailbreak"]
+    assert [(f.enabled, f.blocking, f.source) for f in jailbreak] == [(False, False, "Prompt")]
+
+
 def test_accounts_list_get_and_by_resource_group(emulator: server.RunningEmulator) -> None:
     client = cognitive(emulator)
     listed = {a.name: a for a in client.accounts.list()}
@@ -97,7 +109,7 @@ def test_deployments_list_and_get(emulator: server.RunningEmulator) -> None:
     assert chat.properties.version_upgrade_option == "OnceNewDefaultVersionAvailable"
     assert chat.properties.provisioning_state == "Succeeded"
     prod, mini = sorted(client.deployments.list(RG, "aoai-legacy"), key=lambda d: d.name != "prod-chat")
-    assert prod.name == "prod-chat" and prod.properties.rai_policy_name is None
+    assert prod.name == "prod-chat" and prod.properties.rai_policy_name == "legacy-relaxed"
     assert (mini.name, mini.sku.name) == ("mini", "Standard")
     assert prod.properties.version_upgrade_option == "NoAutoUpgrade"
 

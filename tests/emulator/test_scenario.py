@@ -97,7 +97,10 @@ def test_default_legacy_account(default: Scenario) -> None:
         "Standard",
         80,
     )
-    assert d.rai_policy_name is None and d.version_upgrade_option == "NoAutoUpgrade"
+    assert d.rai_policy_name == "legacy-relaxed" and d.version_upgrade_option == "NoAutoUpgrade"
+    [relaxed] = a.rai_policies
+    assert (relaxed.name, relaxed.base_policy) == ("legacy-relaxed", "Microsoft.DefaultV2")
+    assert {"name": "Jailbreak", "blocking": False, "enabled": False, "source": "Prompt"} in relaxed.filters
 
 
 def test_default_location_models_are_relative_to_start(default: Scenario) -> None:

@@ -49,7 +49,8 @@ EXPECTED_LEGACY = {
     "AOAI204": [Status.SKIP],
     "AOAI205": [Status.WARN],
     "AOAI206": [Status.WARN],
-    "AOAI207": [Status.FAIL],
+    "AOAI207": [Status.PASS],  # a policy is attached (legacy-relaxed) ...
+    "AOAI208": [Status.FAIL],  # ... with jailbreak detection off
     "AOAI301": [Status.PASS],
     "AOAI302": [Status.SKIP],
     "AOAI303": [Status.FAIL],

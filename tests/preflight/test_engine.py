@@ -18,7 +18,7 @@ LEGACY_FAILING = [
     "AOAI002",
     "AOAI101",
     "AOAI201",
-    "AOAI207",
+    "AOAI208",
     "AOAI303",
     "AOAI401",
     "AOAI402",
@@ -85,6 +85,7 @@ def test_full_run_needs_every_arm_part() -> None:
         "private_endpoint_connections",
         "diagnostic_settings",
         "diagnostic_categories",  # used by AOAI501 when available, read in the same gather
+        "rai_policies",
     }
 
 

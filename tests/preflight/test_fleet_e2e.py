@@ -158,20 +158,22 @@ def test_location_data_is_read_once_per_subscription_and_location(emu: server.Ru
     assert all(count == 1 for count in calls.values()), calls
     assert {kind for _, _, kind in calls} == {"models", "usages"}
     assert len(calls) == 2 * len(pairs) < 2 * FLEET_N  # shared by the accounts of a location
-    # Per account: deployments and diagnostic settings only; the account and its private endpoint
-    # connections come from the Resource Graph rows.
+    # Per account: deployments, diagnostic settings and RAI policies only; the account and its
+    # private endpoint connections come from the Resource Graph rows.
     accounts = Counter(
         "deployments"
         if p.lower().endswith("/deployments")
+        else "rai_policies"
+        if p.lower().endswith("/raipolicies")
         else "diagnostics"
         if "diagnosticsettings" in p.lower()  # settings and categories
         else p
         for p in paths
         if "/accounts/" in p.lower() and "/locations/" not in p.lower()
     )
-    assert accounts == {"deployments": FLEET_N, "diagnostics": 2 * FLEET_N}
+    assert accounts == {"deployments": FLEET_N, "diagnostics": 2 * FLEET_N, "rai_policies": FLEET_N}
     assert sum(1 for p in paths if p.lower() == "/providers/microsoft.resourcegraph/resources") == 1
-    assert len(paths) == 1 + 3 * FLEET_N + 2 * len(pairs)
+    assert len(paths) == 1 + 4 * FLEET_N + 2 * len(pairs)
     stats = outcome.extra["fleet"]
     assert stats.location_fetches == {"location_models": len(pairs), "usages": len(pairs)}
     assert stats.arm_requests == len(paths)
@@ -304,5 +306,5 @@ def test_pacing_keeps_a_small_read_budget_from_running_out(tmp_path: Path) -> No
     assert len(outcome.snapshots) == 7
     assert not [f for f in outcome.report.findings if f.status is Status.ERROR]
     assert governor.pauses > 0
-    assert len(reads) == 7 * 3 + 2  # every read answered the first time: no 429, no retry
+    assert len(reads) == 7 * 4 + 2  # every read answered the first time: no 429, no retry
     assert min(governor.lowest.values()) >= 0

@@ -62,6 +62,7 @@ from aoai.emulator.arm_payloads import (
     location_model_json,
     model_capacity_json,
     private_endpoint_connection_json,
+    rai_policies_json,
     subscription_json,
     usage_json,
 )
@@ -160,6 +161,7 @@ class ArmApi:
                 self.deployments_get,
             ),
             ("arm.models.list", _ACC + "/models", "cognitive", "GET", self.account_models_list),
+            ("arm.rai_policies.list", _ACC + "/raipolicies", "cognitive", "GET", self.rai_policies_list),
             ("arm.account_usages.list", _ACC + "/usages", "cognitive", "GET", self.account_usages_list),
             ("arm.skus.list", _ACC + "/skus", "cognitive", "GET", self.skus_list),
             (
@@ -478,6 +480,9 @@ class ArmApi:
                 return JSONResponse(deployment_json(account, d))
         name = ctx.params["deployment"]
         raise ArmError(404, "DeploymentNotFound", f"The specified deployment '{name}' does not exist.")
+
+    def rai_policies_list(self, ctx: _Ctx) -> Response:
+        return JSONResponse({"value": rai_policies_json(self._account(ctx, "rai_policies"))})
 
     def account_models_list(self, ctx: _Ctx) -> Response:
         account = self._account(ctx, "models")

@@ -18,6 +18,7 @@ REQUIRED_ACTIONS = {
     "private_endpoint_connections": "Microsoft.CognitiveServices/accounts/privateEndpointConnections/read",
     "diagnostic_settings": "Microsoft.Insights/diagnosticSettings/read",
     "diagnostic_categories": "Microsoft.Insights/diagnosticSettingsCategories/read",
+    "rai_policies": "Microsoft.CognitiveServices/accounts/raiPolicies/read",
     "accounts": "Microsoft.CognitiveServices/accounts/read",
     "location_models": "Microsoft.CognitiveServices/locations/models/read",
     "location_usages": "Microsoft.CognitiveServices/locations/usages/read",

@@ -160,6 +160,33 @@ def account_json(account: Account, scenario: Scenario) -> dict[str, Any]:
     return body
 
 
+def rai_policies_json(account: Account) -> list[dict[str, Any]]:
+    """The account's RAI policies as ``RaiPolicies_List`` returns them: the built-ins, then the custom ones."""
+    from aoai.preflight.checks.content_filters import BUILTIN_RAI_POLICIES
+
+    result = []
+    for name, builtin in BUILTIN_RAI_POLICIES.items():
+        result.append(builtin | {"id": f"{account.id}/raiPolicies/{name}"})
+    for rai in account.rai_policies:
+        base = BUILTIN_RAI_POLICIES[rai.base_policy]["properties"]["contentFilters"]
+        replaced = {(f["name"].lower(), f["source"]) for f in rai.filters}
+        filters = [f for f in base if (f["name"].lower(), f["source"]) not in replaced] + rai.filters
+        result.append(
+            {
+                "id": f"{account.id}/raiPolicies/{rai.name}",
+                "name": rai.name,
+                "type": "Microsoft.CognitiveServices/accounts/raiPolicies",
+                "properties": {
+                    "mode": rai.mode,
+                    "type": "UserManaged",
+                    "basePolicyName": rai.base_policy,
+                    "contentFilters": filters,
+                },
+            }
+        )
+    return result
+
+
 def deployment_json(account: Account, d: Deployment) -> dict[str, Any]:
     props: dict[str, Any] = {
         "model": {"format": d.model_format, "name": d.model_name, "version": d.model_version},

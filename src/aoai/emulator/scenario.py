@@ -37,6 +37,7 @@ ACCOUNT_PARTS = (
     "private_endpoint_connections",
     "diagnostic_settings",
     "diagnostic_categories",
+    "rai_policies",
 )
 SUBSCRIPTION_PARTS = ("accounts", "location_models", "usages", "model_capacities", "resource_graph")
 
@@ -76,6 +77,17 @@ class Deployment:
     version_upgrade_option: str | None = None
     provisioning_state: str = "Succeeded"
     created_at: dt.datetime | None = None
+
+
+@dataclass
+class RaiPolicy:
+    """A custom content filter policy: its base policy's filters with ``filters`` replacing those
+    of the same name and source (each a ``contentFilters`` entry as ARM returns it)."""
+
+    name: str
+    base_policy: str = "Microsoft.DefaultV2"
+    mode: str = "Blocking"
+    filters: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +155,7 @@ class Account:
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime(2025, 1, 15, tzinfo=UTC))
     private_endpoint_connections: list[PrivateEndpointConnection] = field(default_factory=list)
     diagnostic_settings: list[DiagnosticSetting] = field(default_factory=list)
+    rai_policies: list[RaiPolicy] = field(default_factory=list)
     forbidden: set[str] = field(default_factory=set)
 
     @property
@@ -708,6 +721,26 @@ def _account(t: _Table, subscription_id: str, now: dt.datetime) -> Account:
             entry.done()
         s.done()
         account.diagnostic_settings.append(setting)
+    for r in t.tables("rai_policies"):
+        rai = RaiPolicy(
+            name=r.string("name"),
+            base_policy=r.choice("base_policy", ("Microsoft.Default", "Microsoft.DefaultV2"), "Microsoft.DefaultV2"),
+            mode=r.choice("mode", ("Default", "Deferred", "Blocking", "Asynchronous_filter"), "Blocking"),
+        )
+        for f in r.tables("filters"):
+            rai_filter: dict[str, Any] = {
+                "name": f.string("name"),
+                "blocking": f.boolean("blocking", True),
+                "enabled": f.boolean("enabled", True),
+                "source": f.choice("source", ("Prompt", "Completion")),
+            }
+            severity = f.choice("severity", ("Low", "Medium", "High"), None)
+            if severity:
+                rai_filter["severityThreshold"] = severity
+            f.done()
+            rai.filters.append(rai_filter)
+        r.done()
+        account.rai_policies.append(rai)
     t.done()
     return account
 

@@ -61,6 +61,7 @@ OPERATIONS = {
     PartName.PRIVATE_ENDPOINT_CONNECTIONS: "PrivateEndpointConnections_List",
     PartName.DIAGNOSTIC_SETTINGS: "DiagnosticSettings_List",
     PartName.DIAGNOSTIC_CATEGORIES: "DiagnosticSettingsCategory_List",
+    PartName.RAI_POLICIES: "RaiPolicies_List",
 }
 
 
@@ -71,6 +72,7 @@ ACCOUNT_SCOPED_PARTS = frozenset(
         PartName.PRIVATE_ENDPOINT_CONNECTIONS,
         PartName.DIAGNOSTIC_SETTINGS,
         PartName.DIAGNOSTIC_CATEGORIES,
+        PartName.RAI_POLICIES,
     }
 )
 MONITOR_PARTS = frozenset({PartName.DIAGNOSTIC_SETTINGS, PartName.DIAGNOSTIC_CATEGORIES})
@@ -406,6 +408,17 @@ class ArmReader:
             listing=True,
         )
 
+    def _rai_policies(self, target: Target) -> Part:
+        client = self._cognitive(target.subscription_id)
+        return self._fetch(
+            PartName.RAI_POLICIES,
+            target.resource_id,
+            self._api_version(client) or COGNITIVE_API_VERSION,
+            lambda cap: client.rai_policies.list(target.resource_group, target.account, raw_response_hook=cap),
+            pager=True,
+            listing=True,
+        )
+
     def _diagnostic_settings(self, target: Target) -> Part:
         client = self._monitor(target.subscription_id)
         uri = target.resource_id.lstrip("/")
@@ -439,6 +452,7 @@ class ArmReader:
             PartName.PRIVATE_ENDPOINT_CONNECTIONS: self._private_endpoints,
             PartName.DIAGNOSTIC_SETTINGS: self._diagnostic_settings,
             PartName.DIAGNOSTIC_CATEGORIES: self._diagnostic_categories,
+            PartName.RAI_POLICIES: self._rai_policies,
         }
         return fetch[name](target)
 

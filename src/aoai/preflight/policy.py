@@ -28,6 +28,11 @@ Example::
     sku = "GlobalStandard"
     min_capacity = 50
 
+    [preflight.content_filters]      # AOAI208
+    max_severity = "medium"           # loosest allowed threshold: "low", "medium" or "high"
+    require_prompt_shield = true      # jailbreak detection enabled and blocking on prompts
+    allow_asynchronous = false        # mode Asynchronous_filter allowed
+
     [preflight.catalog]
     extra_regions = ["westeurope"]
     extra_models = ["gpt-6@2026-10-01"]
@@ -71,6 +76,7 @@ _TOP_KEYS = {
     "skip",
     "require_cmk",
     "thresholds",
+    "content_filters",
     "deployments",
     "catalog",
     "waivers",
@@ -79,6 +85,26 @@ _THRESHOLD_KEYS = {"retirement_days", "min_quota_headroom"}
 _DEPLOYMENT_KEYS = {"name", "model", "version", "sku", "min_capacity"}
 _CATALOG_KEYS = {"regions", "extra_regions", "models", "extra_models"}
 _WAIVER_KEYS = {"check", "deployment", "reason", "expires"}
+_CONTENT_FILTER_KEYS = {"max_severity", "require_prompt_shield", "allow_asynchronous"}
+SEVERITY_LEVELS = ("Low", "Medium", "High")  # a content filter's severityThreshold, strictest first
+
+
+@dataclass(frozen=True)
+class ContentFilterGate:
+    """What AOAI208 requires of each deployment's content filter policy."""
+
+    max_severity: str = "Medium"  # the loosest severityThreshold allowed (Low blocks the most)
+    require_prompt_shield: bool = True
+    allow_asynchronous: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "max_severity": self.max_severity,
+            "require_prompt_shield": self.require_prompt_shield,
+            "allow_asynchronous": self.allow_asynchronous,
+        }
+
+
 _CHECK_ID = re.compile(r"^AOAI\d{3}$")
 
 
@@ -165,6 +191,7 @@ class Policy:
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     require_cmk: bool = False
+    content_filters: ContentFilterGate = field(default_factory=ContentFilterGate)
     waivers: tuple[Waiver, ...] = ()
     catalog: Catalog = field(default_factory=load_catalog)
     source: str | None = None  # the policy file it came from, if any
@@ -179,7 +206,7 @@ class Policy:
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved policy (what the gate actually applied), for the evidence."""
-        return {
+        data: dict[str, Any] = {
             "source": self.source,
             "deployments": [d.to_dict() for d in self.deployments],
             "retirement_days": self.retirement_days,
@@ -191,6 +218,10 @@ class Policy:
             "waivers": [w.to_dict() for w in self.waivers],
             "catalog_overrides": self.catalog.overrides,
         }
+        # Only when not the defaults: evidence written before these settings keeps its policy hash.
+        if self.content_filters != ContentFilterGate():
+            data["content_filters"] = self.content_filters.to_dict()
+        return data
 
     def sha256(self) -> str:
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -207,6 +238,7 @@ class Policy:
             only=tuple(data.get("only", [])),
             skip=tuple(data.get("skip", [])),
             require_cmk=bool(data.get("require_cmk", False)),
+            content_filters=ContentFilterGate(**data.get("content_filters", {})),
             waivers=tuple(
                 Waiver(
                     check=w["check"],
@@ -424,6 +456,7 @@ def _parse_section(reader: _Reader, section: Mapping[str, Any], source: str) -> 
         raise reader.error(f"{t_table}.min_quota_headroom", "is a percentage (0-100)", t_table, "min_quota_headroom")
 
     return Policy(
+        content_filters=_parse_content_filters(reader, section.get("content_filters", {})),
         deployments=tuple(_parse_deployments(reader, section.get("deployments", []))),
         retirement_days=int(retirement) if retirement is not None else DEFAULT_RETIREMENT_DAYS,
         min_quota_headroom=headroom if headroom is not None else DEFAULT_MIN_QUOTA_HEADROOM,
@@ -436,6 +469,26 @@ def _parse_section(reader: _Reader, section: Mapping[str, Any], source: str) -> 
         source=source,
         target=target,
     )
+
+
+def _parse_content_filters(reader: _Reader, data: Any) -> ContentFilterGate:
+    table = "preflight.content_filters"
+    if not isinstance(data, dict):
+        raise reader.error(table, "must be a table", "preflight", "content_filters")
+    reader.check_keys(data, _CONTENT_FILTER_KEYS, table)
+    severity = reader.string(data, "max_severity", table) or "medium"
+    level = next((s for s in SEVERITY_LEVELS if s.lower() == severity.lower()), None)
+    if level is None:
+        raise reader.error(
+            f"{table}.max_severity", f"must be low, medium or high, not {severity!r}", table, "max_severity"
+        )
+    flags = {}
+    for key in ("require_prompt_shield", "allow_asynchronous"):
+        value = data.get(key, getattr(ContentFilterGate(), key))
+        if not isinstance(value, bool):
+            raise reader.error(f"{table}.{key}", "must be true or false", table, key)
+        flags[key] = value
+    return ContentFilterGate(max_severity=level, **flags)
 
 
 def _parse_deployments(reader: _Reader, items: Any) -> list[RequiredDeployment]:

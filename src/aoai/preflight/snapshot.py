@@ -29,6 +29,7 @@ class PartName(StrEnum):
     PRIVATE_ENDPOINT_CONNECTIONS = "private_endpoint_connections"
     DIAGNOSTIC_SETTINGS = "diagnostic_settings"
     DIAGNOSTIC_CATEGORIES = "diagnostic_categories"  # the account type's log categories and their groups
+    RAI_POLICIES = "rai_policies"  # the account's content filter (RAI) policies, built-ins included
     PROBE = "probe"  # not ARM: the live data-plane calls of --probe
 
 

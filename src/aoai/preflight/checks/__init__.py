@@ -103,6 +103,7 @@ def all_checks() -> dict[str, CheckInfo]:
         # Explicit imports, one per area (no filesystem discovery): each registers its checks.
         from aoai.preflight.checks import (  # noqa: F401
             account,
+            content_filters,
             deployments,
             diagnostics,
             identity,

@@ -43,6 +43,7 @@ READS: dict[str, dict[str, tuple[str, ...]]] = {
     "AOAI205": {DEPLOYMENT: ("properties.model.name", "properties.model.version", "properties.model.format")},
     "AOAI206": {DEPLOYMENT: ("properties.model", "properties.versionUpgradeOption")},
     "AOAI207": {DEPLOYMENT: ("properties.raiPolicyName",)},
+    "AOAI208": {DEPLOYMENT: ("properties.raiPolicyName",)},
     "AOAI209": {DEPLOYMENT: ("name", "properties.model.name")},
     "AOAI301": {DEPLOYMENT: ("properties.model", "sku.name")},
     "AOAI302": {DEPLOYMENT: ("sku.capacity",)},
