@@ -289,6 +289,12 @@ def build(
         _setting,
     )
 
+    # -- content filter policies: ARM's; a plan's own raiPolicies are not modelled, so unknown otherwise
+    live_rai = live_parts.get(str(PartName.RAI_POLICIES))
+    snapshot.parts[str(PartName.RAI_POLICIES)] = (
+        live_rai if live_rai is not None else not_read(str(PartName.RAI_POLICIES), reason)
+    )
+
     # -- region data (always ARM, for the planned location) -----------------------------------------
     for name in (str(PartName.LOCATION_MODELS), str(PartName.USAGES), MODEL_CAPACITIES):
         part = region.get(name)
