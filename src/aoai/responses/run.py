@@ -8,8 +8,11 @@ the commands that pick up where the user left off.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -285,6 +288,28 @@ def interrupted(
 # -- operations ----------------------------------------------------------------------------------
 
 
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+
+
+@contextmanager
+def _signals_between_events() -> Iterator[None]:
+    """Hold Ctrl-C / SIGTERM / SIGHUP while one event is shown and recorded; they land between events.
+
+    Otherwise a signal can fall after the text is written but before its sequence number is
+    recorded (a resume repeats it), or inside the redactor's hand-over (bytes are lost): an event
+    is either shown and recorded, or neither. The network wait, where a stream spends its time,
+    stays interruptible.
+    """
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def consume(session: Session, stream: EventStream, sink: Sink, *, deployment: str | None = None) -> Summary:
     """Feed a stream to a sink and the journal; return the summary (a failed response is not raised here)."""
     recorder = session.recorder(deployment=deployment, response_id=stream.response_id)
@@ -297,9 +322,10 @@ def consume(session: Session, stream: EventStream, sink: Sink, *, deployment: st
         for event in stream:
             if first_token is None and event.type == TEXT_DELTA:
                 first_token = time.perf_counter() - started
-            on_event(event)
-            shown = event.sequence_number
-            note(shown, event.response)
+            with _signals_between_events():
+                on_event(event)
+                shown = event.sequence_number
+                note(shown, event.response)
     except KeyboardInterrupt:
         if recorder.response_id is None:
             recorder.response_id = stream.response_id
