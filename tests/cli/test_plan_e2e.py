@@ -246,17 +246,33 @@ def test_offline_on_an_existing_account_does_not_guess_what_arm_holds(aoai: Aoai
 
 
 def test_stdin_and_no_relevant_resources(aoai: AoaiRunner, tmp_path: Path, emulator: Any) -> None:
-    spec = Path(str(whatif_sample.__module__))  # noqa: F841 - keeps the import used when the sample is absent
     from ..conftest import REFERENCE
 
-    example = json.loads((REFERENCE / "iac" / "PostDeploymentWhatIfOnResourceGroup.2025-04-01.json").read_text())
-    control(emulator, "DELETE", "/_emulator/requests")
-    result = aoai("preflight", "plan", "-", input=json.dumps(example["responses"]["200"]["body"]))
-    assert result.code == 5, result.output
-    [line] = result.stderr.strip().splitlines()
-    assert "holds no Azure OpenAI / AI Services account or deployment" in line
-    assert "azurerm_cognitive_account" in line and "Microsoft.CognitiveServices/accounts" in line
-    assert _arm_requests(emulator) == 0
+    rg = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-app"
+    storage_id = f"{rg}/providers/Microsoft.Storage/storageAccounts/stapp"
+    bodies = [
+        {
+            "status": "Succeeded",
+            "changes": [
+                {
+                    "resourceId": storage_id,
+                    "changeType": "Create",
+                    "after": {"id": storage_id, "type": "Microsoft.Storage/storageAccounts", "location": "eastus2"},
+                }
+            ],
+        }
+    ]
+    sample = REFERENCE / "iac" / "PostDeploymentWhatIfOnResourceGroup.2025-04-01.json"
+    if sample.is_file():  # the official example too, when the reference folder is beside the checkout
+        bodies.append(json.loads(sample.read_text())["responses"]["200"]["body"])
+    for body in bodies:
+        control(emulator, "DELETE", "/_emulator/requests")
+        result = aoai("preflight", "plan", "-", input=json.dumps(body))
+        assert result.code == 5, result.output
+        [line] = result.stderr.strip().splitlines()
+        assert "holds no Azure OpenAI / AI Services account or deployment" in line
+        assert "azurerm_cognitive_account" in line and "Microsoft.CognitiveServices/accounts" in line
+        assert _arm_requests(emulator) == 0
 
 
 def test_malformed_and_truncated_plans_are_one_line_exit_2_nothing_sent(
