@@ -68,10 +68,6 @@ def register_secret(value: str | None) -> None:
         _forms = tuple(forms)
 
 
-def secrets_known() -> bool:
-    return bool(_forms)
-
-
 def redact(text: str) -> str:
     for form in _forms:
         if form in text:

@@ -92,7 +92,6 @@ def check(
 # --------------------------------------------------------------------------------------------
 # Built-in checks and selectors (--only / --skip)
 
-_AREA_MODULES = ("account", "region", "deployments", "skus", "network", "diagnostics", "identity", "probe")
 _loaded = False
 
 
